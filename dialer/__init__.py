@@ -1,0 +1,1 @@
+"""Ringline predictive dialer: campaigns, contact queue, pacing, AMD (not built yet)."""

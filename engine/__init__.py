@@ -1,0 +1,1 @@
+"""Ringline engine: ARI client, call state machine, inbound routing, CDR."""

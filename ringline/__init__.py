@@ -1,0 +1,1 @@
+"""Composition root: the ringline command wires database, Asterisk, engine and web."""

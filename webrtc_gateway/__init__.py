@@ -1,0 +1,1 @@
+"""Ringline WebRTC gateway: browser <-> aiortc <-> Asterisk ExternalMedia RTP (not built yet)."""
