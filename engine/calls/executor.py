@@ -1,0 +1,222 @@
+"""Performs the effects of the call state machine over ARI and PostgreSQL, returning follow-up events.
+
+ARI requests that fail because ARI is unreachable (connection refused/reset, timeout: ``AriUnavailable``) are
+retried with capped backoff for ``retry_budget_s`` in total, so a call survives an ARI restart or a cut
+connection. A refusal by ARI (4xx) is not retried: it becomes an event (``EffectFailed``, or for a dial that
+cannot even start, ``DialStatusChanged(CHANUNAVAIL)`` so that the DID's fallback applies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
+
+from engine.ari.errors import AriHttpError, AriUnavailable
+from engine.calls import effects as fx
+from engine.calls.events import CallEvent, DialStatusChanged, EffectFailed, RouteFailed, RouteResolved
+from engine.calls.state import Call
+from engine.calls.store import CallStore
+from engine.q850 import CALL_REJECTED, NORMAL_CIRCUIT_CONGESTION, TEMPORARY_FAILURE, UNALLOCATED_NUMBER
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class AriCalls(Protocol):
+    """The part of :class:`engine.ari.client.AriClient` the executor uses."""
+
+    async def channel_ring(self, channel_id: str) -> None: ...
+    async def channel_answer(self, channel_id: str) -> None: ...
+    async def channel_hangup(
+        self, channel_id: str, *, reason: str | None = None, reason_code: int | None = None
+    ) -> bool: ...
+    async def channel_continue(
+        self,
+        channel_id: str,
+        *,
+        context: str | None = None,
+        extension: str | None = None,
+        priority: int | None = None,
+        label: str | None = None,
+    ) -> None: ...
+    async def bridge_destroy(self, bridge_id: str) -> bool: ...
+    async def request(
+        self, method: str, path: str, *, params: dict[str, str] | None = None, json: object | None = None
+    ) -> object: ...
+
+
+class ActiveCounter(Protocol):
+    def active_calls(self, tenant_slug: str) -> int: ...
+
+
+class Executor:
+    """Turns effects into I/O. One instance per engine; stateless between calls."""
+
+    def __init__(
+        self,
+        ari: AriCalls,
+        store: CallStore,
+        *,
+        app: str,
+        counter: ActiveCounter,
+        retry_budget_s: float = 15.0,
+        on_first_command: Callable[[str], None] | None = None,
+        on_finished: Callable[[Call], None] | None = None,
+    ) -> None:
+        self._ari = ari
+        self._store = store
+        self._app = app
+        self._counter = counter
+        self._retry_budget_s = retry_budget_s
+        self._on_first_command = on_first_command
+        self._on_finished = on_finished
+        self._finishing: set[asyncio.Task[None]] = set()
+
+    async def perform(self, call: Call, effect: fx.Effect) -> list[CallEvent]:
+        """Perform one effect for ``call``; returns the events it produced (possibly none)."""
+        try:
+            return await self._perform(call, effect)
+        except AriHttpError as exc:
+            log.warning("call %s: %s refused by ARI: %s", call.call_id, type(effect).__name__, exc)
+            return [EffectFailed(call.call_id, type(effect).__name__, str(exc))]
+        except AriUnavailable as exc:
+            log.error("call %s: ARI unreachable for %s past the retry budget: %s",
+                      call.call_id, type(effect).__name__, exc)
+            return [EffectFailed(call.call_id, type(effect).__name__, str(exc))]
+
+    async def _perform(self, call: Call, effect: fx.Effect) -> list[CallEvent]:
+        match effect:
+            case fx.ResolveRoute():
+                return [await self._resolve(call, effect)]
+            case fx.Ring(channel_id=ch):
+                self._first_command(call)
+                await self._retry(lambda: self._ari.channel_ring(ch))
+            case fx.CreateAndDial():
+                return await self._create_and_dial(call, effect)
+            case fx.Answer(channel_id=ch):
+                await self._retry(lambda: self._ari.channel_answer(ch))
+            case fx.Bridge(bridge_id=bridge_id, channel_ids=channel_ids):
+                await self._retry(
+                    lambda: self._ari.request("POST", f"/bridges/{bridge_id}", params={"type": "mixing"})
+                )
+                await self._retry(
+                    lambda: self._ari.request(
+                        "POST", f"/bridges/{bridge_id}/addChannel", params={"channel": ",".join(channel_ids)}
+                    )
+                )
+            case fx.Hangup(channel_id=ch, reason=reason):
+                self._first_command(call)
+                await self._retry(lambda: self._ari.channel_hangup(ch, reason=reason))
+            case fx.Continue(channel_id=ch, context=context, extension=exten):
+                # keep receiving this channel's events after it leaves Stasis, to learn when it hangs up
+                await self._retry(
+                    lambda: self._ari.request(
+                        "POST", f"/applications/{self._app}/subscription", params={"eventSource": f"channel:{ch}"}
+                    )
+                )
+                await self._retry(
+                    lambda: self._ari.channel_continue(ch, context=context, extension=exten, priority=1)
+                )
+            case fx.DestroyBridge(bridge_id=bridge_id):
+                await self._retry(lambda: self._ari.bridge_destroy(bridge_id))
+            case fx.Persist(call=snap):
+                await self._store.persist(snap)
+            case fx.FinishCall(call=done):
+                await self._finish(done)
+        return []
+
+    def _first_command(self, call: Call) -> None:
+        if self._on_first_command is not None:
+            self._on_first_command(call.call_id)
+
+    async def _resolve(self, call: Call, effect: fx.ResolveRoute) -> CallEvent:
+        found = await self._store.resolve(effect.tenant_slug, effect.did)
+        if found.tenant_id is None:
+            return RouteFailed(call.call_id, CALL_REJECTED, f"unknown tenant {effect.tenant_slug!r}")
+        if found.tenant_status not in ("active", "trial"):
+            return RouteFailed(
+                call.call_id, CALL_REJECTED, f"tenant is {found.tenant_status}", tenant_id=found.tenant_id
+            )
+        if self._counter.active_calls(effect.tenant_slug) > found.max_concurrent_calls:
+            return RouteFailed(
+                call.call_id,
+                NORMAL_CIRCUIT_CONGESTION,
+                f"tenant over max_concurrent_calls ({found.max_concurrent_calls})",
+                tenant_id=found.tenant_id,
+            )
+        route = found.route
+        if route is None:
+            return RouteFailed(
+                call.call_id, UNALLOCATED_NUMBER, f"no DID or extension {effect.did!r}", tenant_id=found.tenant_id
+            )
+        if route.route_type != "endpoint":
+            return RouteFailed(
+                call.call_id,
+                TEMPORARY_FAILURE,
+                f"route type {route.route_type!r} is not handled by this engine version",
+                tenant_id=found.tenant_id,
+            )
+        return RouteResolved(call.call_id, route, found.tenant_id)
+
+    async def _create_and_dial(self, call: Call, effect: fx.CreateAndDial) -> list[CallEvent]:
+        variables: dict[str, str] = {}
+        if effect.caller_id_num:
+            variables["CALLERID(num)"] = effect.caller_id_num
+        if effect.caller_id_name:
+            variables["CALLERID(name)"] = effect.caller_id_name
+        try:
+            await self._retry(
+                lambda: self._ari.request(
+                    "POST",
+                    "/channels/create",
+                    params={
+                        "endpoint": effect.dial_string,
+                        "app": self._app,
+                        "channelId": effect.channel_id,
+                        "originator": effect.caller_channel_id,
+                    },
+                    json={"variables": variables} if variables else None,
+                )
+            )
+            await self._retry(
+                lambda: self._ari.request(
+                    "POST",
+                    f"/channels/{effect.channel_id}/dial",
+                    params={"caller": effect.caller_channel_id, "timeout": str(effect.timeout_s)},
+                )
+            )
+        except AriHttpError as exc:
+            # e.g. an endpoint with no registered contact: Asterisk cannot even create the channel
+            log.info("call %s: cannot dial %s: %s", call.call_id, effect.dial_string, exc)
+            return [DialStatusChanged(call.call_id, "CHANUNAVAIL")]
+        return []
+
+    async def _finish(self, call: Call) -> None:
+        """Write the CDR under ``asyncio.shield``: an engine being cancelled still completes the write."""
+        task = asyncio.ensure_future(self._store.finish(call))
+        self._finishing.add(task)
+        task.add_done_callback(self._finishing.discard)
+        await asyncio.shield(task)
+        if self._on_finished is not None:
+            self._on_finished(call)
+
+    async def wait_finishing(self, timeout_s: float = 5.0) -> None:
+        """Wait for CDR writes still in flight (used at shutdown)."""
+        if self._finishing:
+            await asyncio.wait(set(self._finishing), timeout=timeout_s)
+
+    async def _retry(self, op: Callable[[], Awaitable[T]]) -> T:
+        """Run ``op``, retrying on ``AriUnavailable`` with capped backoff within the retry budget."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._retry_budget_s
+        delay = 0.05
+        while True:
+            try:
+                return await op()
+            except AriUnavailable:
+                if loop.time() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)

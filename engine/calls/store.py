@@ -1,0 +1,236 @@
+"""The engine's database access for calls: route lookup, live-call snapshots, CDR and legs.
+
+Tables (``ara_schema``): ``tenants``, ``dids``, ``ps_endpoints``, ``active_calls``, ``cdr``, ``call_legs``.
+All queries run on an asyncpg pool; times are converted from POSIX seconds to ``timestamptz``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from engine.calls.state import Call, CallState, Leg, Route
+from engine.q850 import cause_text
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRoute:
+    """What the database says about a dialled number for a tenant.
+
+    ``tenant_id`` is None when the tenant does not exist; ``route`` is None when no DID or extension matches.
+    """
+
+    tenant_id: int | None
+    tenant_status: str | None
+    max_concurrent_calls: int
+    route: Route | None
+
+
+def _ts(seconds: float | None) -> dt.datetime | None:
+    if seconds is None:
+        return None
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+
+
+def did_candidates(number: str) -> list[str]:
+    """E.164 forms a carrier may have sent for a DID: ``+15551230000``, ``15551230000`` -> ``+15551230000``."""
+    n = number.strip()
+    if n.startswith("+"):
+        return [n]
+    if n.startswith("00") and n[2:].isdigit():
+        return ["+" + n[2:]]
+    if n.isdigit():
+        return ["+" + n]
+    return [n]
+
+
+def endpoint_id(tenant_slug: str, target: str) -> str:
+    """PJSIP endpoint ids are tenant-prefixed: ``acme`` + ``1001`` -> ``acme-1001`` (idempotent)."""
+    return target if target.startswith(f"{tenant_slug}-") else f"{tenant_slug}-{target}"
+
+
+class CallStore:
+    """asyncpg-backed persistence for the call engine."""
+
+    def __init__(self, pool: asyncpg.Pool, *, owner: str, default_ring_timeout_s: int = 20) -> None:
+        self._pool = pool
+        self._owner = owner
+        self._default_ring_timeout_s = default_ring_timeout_s
+
+    async def resolve(self, tenant_slug: str, dialled: str | None) -> TenantRoute:
+        """Find the route for ``dialled`` in the tenant: a DID (E.164) first, else an extension of the tenant."""
+        candidates = did_candidates(dialled or "")
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                """
+                SELECT t.id, t.status, t.max_concurrent_calls,
+                       d.route_type, d.route_target, d.ring_timeout_s, d.fallback_type, d.fallback_target
+                  FROM tenants t
+                  LEFT JOIN dids d ON d.tenant_id = t.id AND d.number = ANY($2::text[])
+                 WHERE t.slug = $1
+                """,
+                tenant_slug,
+                candidates,
+            )
+            if row is None:
+                return TenantRoute(None, None, 0, None)
+            tenant_id, status, max_calls = row["id"], row["status"], row["max_concurrent_calls"]
+            if row["route_type"] is not None:
+                route_type, target = row["route_type"], row["route_target"]
+                dial_string = (
+                    f"PJSIP/{endpoint_id(tenant_slug, target)}" if route_type == "endpoint" else ""
+                )
+                return TenantRoute(
+                    tenant_id,
+                    status,
+                    max_calls,
+                    Route(
+                        route_type=route_type,
+                        target=endpoint_id(tenant_slug, target) if route_type == "endpoint" else target,
+                        dial_string=dial_string,
+                        ring_timeout_s=row["ring_timeout_s"],
+                        fallback_type=row["fallback_type"],
+                        fallback_target=row["fallback_target"],
+                    ),
+                )
+            if dialled:
+                ep = endpoint_id(tenant_slug, dialled)
+                exists = await conn.fetchval("SELECT 1 FROM ps_endpoints WHERE id = $1", ep)
+                if exists:
+                    return TenantRoute(
+                        tenant_id,
+                        status,
+                        max_calls,
+                        Route("endpoint", ep, f"PJSIP/{ep}", self._default_ring_timeout_s),
+                    )
+            return TenantRoute(tenant_id, status, max_calls, None)
+
+    async def tenant_id(self, tenant_slug: str) -> int | None:
+        async with self._pool.acquire() as conn:
+            value: int | None = await conn.fetchval("SELECT id FROM tenants WHERE slug = $1", tenant_slug)
+            return value
+
+    async def persist(self, call: Call) -> None:
+        """Upsert the call's snapshot into ``active_calls`` (only calls whose tenant is known)."""
+        if call.tenant_id is None:
+            return
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                """
+                INSERT INTO active_calls (call_id, tenant_id, owner, state, snapshot, updated_at)
+                VALUES ($1, $2, $3, $4, $5::jsonb, now())
+                ON CONFLICT (call_id) DO UPDATE
+                   SET state = EXCLUDED.state, snapshot = EXCLUDED.snapshot, owner = EXCLUDED.owner,
+                       updated_at = now()
+                """,
+                call.call_id,
+                call.tenant_id,
+                self._owner,
+                call.state.value,
+                json.dumps(snapshot(call)),
+            )
+
+    async def load_active(self) -> list[Call]:
+        """Snapshots of the calls this engine owned when it last stopped."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT snapshot FROM active_calls WHERE owner = $1 ORDER BY updated_at", self._owner
+            )
+        return [from_snapshot(json.loads(r["snapshot"])) for r in rows]
+
+    async def finish(self, call: Call) -> None:
+        """Write the CDR and its legs and drop the snapshot, in one transaction.
+
+        Idempotent on ``call_id`` (a re-adopted call that was already written is not written twice).
+        Durations are whole seconds, rounded half up: ``duration_s`` from start to end, ``billsec_s`` from
+        answer to end (0 when never answered).
+        """
+        if call.tenant_id is None:
+            return
+        end = call.ended_at if call.ended_at is not None else call.started_at
+        duration = _whole_seconds(end - call.started_at)
+        billsec = _whole_seconds(end - call.answered_at) if call.answered_at is not None else 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            inserted = await conn.fetchval(
+                """
+                INSERT INTO cdr (tenant_id, call_id, direction, did, caller_id_num, caller_id_name,
+                                 destination, disposition, start_at, answer_at, end_at, duration_s,
+                                 billsec_s, hangup_cause, hangup_cause_text)
+                VALUES ($1, $2, 'inbound', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                ON CONFLICT (call_id) DO NOTHING
+                RETURNING id
+                """,
+                call.tenant_id,
+                call.call_id,
+                call.did,
+                call.caller_id_num,
+                call.caller_id_name,
+                _destination(call),
+                call.disposition or "FAILED",
+                _ts(call.started_at),
+                _ts(call.answered_at),
+                _ts(end),
+                duration,
+                billsec,
+                call.hangup_cause,
+                cause_text(call.hangup_cause),
+            )
+            if inserted is not None:
+                await conn.executemany(
+                    """
+                    INSERT INTO call_legs (tenant_id, call_id, channel_id, role, endpoint, start_at,
+                                           answer_at, end_at, hangup_cause)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                    ON CONFLICT (channel_id) DO NOTHING
+                    """,
+                    [
+                        (
+                            call.tenant_id,
+                            call.call_id,
+                            leg.channel_id,
+                            leg.role,
+                            leg.endpoint,
+                            _ts(leg.start_at),
+                            _ts(leg.answer_at),
+                            _ts(leg.end_at),
+                            leg.hangup_cause,
+                        )
+                        for leg in call.legs()
+                    ],
+                )
+            await conn.execute("DELETE FROM active_calls WHERE call_id = $1", call.call_id)
+
+
+def _whole_seconds(seconds: float) -> int:
+    return max(0, math.floor(seconds + 0.5))
+
+
+def _destination(call: Call) -> str | None:
+    if call.fallback_taken == "voicemail" and call.route is not None:
+        return f"voicemail:{call.route.fallback_target}"
+    return call.route.target if call.route is not None else None
+
+
+def snapshot(call: Call) -> dict[str, Any]:
+    """A JSON-ready dict of the call (inverse: :func:`from_snapshot`)."""
+    data = dataclasses.asdict(call)
+    data["state"] = call.state.value
+    return data
+
+
+def from_snapshot(data: dict[str, Any]) -> Call:
+    """Rebuild a :class:`Call` from :func:`snapshot` output."""
+    data = dict(data)
+    data["state"] = CallState(data["state"])
+    data["caller"] = Leg(**data["caller"])
+    if data.get("callee") is not None:
+        data["callee"] = Leg(**data["callee"])
+    if data.get("route") is not None:
+        data["route"] = Route(**data["route"])
+    return Call(**data)

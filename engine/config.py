@@ -1,0 +1,26 @@
+"""Engine configuration: where ARI and PostgreSQL are, and the engine's own timers (named with units)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Settings of one engine process.
+
+    ``ari_url`` is the HTTP base, e.g. ``http://127.0.0.1:8088`` (``/ari`` is appended by the client).
+    ``database_url`` is a libpq URL (``postgresql://user@host:port/db``). ``instance_id`` names the owner of
+    persisted live calls, so a restarted engine with the same id re-adopts them.
+    """
+
+    ari_url: str
+    ari_user: str
+    ari_password: str
+    database_url: str
+    app: str = "ringline"
+    instance_id: str = "default"
+    ari_retry_budget_s: float = 15.0
+    """How long an ARI request is retried while ARI is unreachable before the call is given up (seconds)."""
+    default_ring_timeout_s: int = 20
+    """Ring timeout for internal extension-to-extension calls (seconds)."""
