@@ -1,7 +1,7 @@
-"""Q.850 cause codes used by the engine, and their mapping to ARI hangup reasons and dial statuses.
+"""Q.850 cause codes used by the engine, and their mapping from ARI dial statuses.
 
-Source: ITU-T Q.850 Table 1; Asterisk ``include/asterisk/causes.h``; ARI ``DELETE /channels/{channelId}``
-``reason`` values (normal, busy, congestion, no_answer, unallocated, failure ...).
+Source: ITU-T Q.850 Table 1; Asterisk ``include/asterisk/causes.h``. The engine hangs channels up with
+ARI ``DELETE /channels/{channelId}?reason_code=<Q.850 cause>``.
 """
 
 from __future__ import annotations
@@ -37,18 +37,6 @@ CAUSE_BY_DIAL_STATUS: dict[str, int] = {
     "CONGESTION": NORMAL_CIRCUIT_CONGESTION,
     "CHANUNAVAIL": SUBSCRIBER_ABSENT,
     "CANCEL": NORMAL_CLEARING,
-}
-
-HANGUP_REASON_BY_CAUSE: dict[int, str] = {
-    UNALLOCATED_NUMBER: "unallocated",
-    NORMAL_CLEARING: "normal",
-    USER_BUSY: "busy",
-    NO_ANSWER: "no_answer",
-    NO_USER_RESPONSE: "no_answer",
-    SUBSCRIBER_ABSENT: "congestion",
-    CALL_REJECTED: "rejected",
-    NORMAL_CIRCUIT_CONGESTION: "congestion",
-    TEMPORARY_FAILURE: "failure",
 }
 
 

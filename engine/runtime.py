@@ -27,13 +27,14 @@ from engine.ari.models import (
     StasisStart,
 )
 from engine.calls import recovery
-from engine.calls.events import CallerArrived, DialStatusChanged, LegGone
+from engine.calls.events import CalleeReady, CallerArrived, DialStatusChanged, LegGone
 from engine.calls.executor import Executor
 from engine.calls.state import Call, new_call
 from engine.calls.store import CallStore
 from engine.clock import Clock, SystemClock
 from engine.config import EngineConfig
 from engine.dispatch import Dispatcher
+from engine.q850 import NORMAL_CLEARING
 from engine.stasis import dialled_number, endpoint_of
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ class Engine:
     def __init__(self, config: EngineConfig, pool: asyncpg.Pool, *, clock: Clock | None = None) -> None:
         self.config = config
         self._clock = clock or SystemClock()
-        self.ari = AriClient(config.ari_url, config.ari_user, config.ari_password, app=config.app)
+        ari_root = config.ari_url.rstrip("/") + "/ari"
+        self.ari = AriClient(ari_root, config.ari_user, config.ari_password, app=config.app)
         self.store = CallStore(pool, owner=config.instance_id, default_ring_timeout_s=config.default_ring_timeout_s)
         self._executor = Executor(
             self.ari,
@@ -70,7 +72,7 @@ class Engine:
         )
         self.dispatcher = Dispatcher(self._executor.perform, self._clock, self._on_change)
         self._events = AriEventStream(
-            config.ari_url,
+            ari_root,
             config.ari_user,
             config.ari_password,
             app=config.app,
@@ -117,6 +119,8 @@ class Engine:
         """Map one ARI event to its call's inbox. Never awaits: ordering is kept by the per-call inboxes."""
         started = self._clock.monotonic()
         metrics.ARI_EVENTS.labels(event.type).inc()
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("ARI %s %s", event.type, event)
         if isinstance(event, StasisStart):
             self._on_stasis_start(event)
         elif isinstance(event, Dial):
@@ -134,8 +138,11 @@ class Engine:
 
     def _on_stasis_start(self, event: StasisStart) -> None:
         channel = event.channel
-        if self.dispatcher.call_for_channel(channel.id) is not None:
-            return  # a callee we created, entering the app
+        call_id = self.dispatcher.call_for_channel(channel.id)
+        if call_id is not None:
+            # a callee we created, entering the app: now it can be dialled
+            self.dispatcher.put_nowait(call_id, CalleeReady(call_id))
+            return
         if channel.id.endswith(recovery.CALLEE_SUFFIX):
             return  # a callee of a call we no longer have; reconciliation hangs it up
         self.start_caller(channel, list(event.args))
@@ -179,7 +186,7 @@ class Engine:
             start_caller=self.start_caller,
         )
         for channel_id in report.orphan_channels:
-            await self.ari.channel_hangup(channel_id, reason="normal")
+            await self.ari.channel_hangup(channel_id, reason_code=NORMAL_CLEARING)
         for bridge_id in report.orphan_bridges:
             await self.ari.bridge_destroy(bridge_id)
         self._readopted_count += len(report.readopted)

@@ -5,7 +5,7 @@ Precedence: environment variable > config file (``--config`` or ``RINGLINE_CONFI
 | setting | env var | default |
 |---|---|---|
 | database_url | ``DATABASE_URL`` | embedded PostgreSQL under ``data_dir/pgdata`` on 127.0.0.1:``embedded_pg_port`` |
-| ari_url / ari_user / ari_password | ``RINGLINE_ARI_URL`` / ``_USER`` / ``_PASSWORD`` | a local Asterisk started by Ringline |
+| ari_url, ari_user, ari_password | ``RINGLINE_ARI_URL``, ``_USER``, ``_PASSWORD`` | a local Asterisk |
 | sip_port, ari_port (local Asterisk) | ``RINGLINE_SIP_PORT``, ``RINGLINE_ARI_PORT`` | 5060, 8088 |
 | http_host, http_port (web) | ``RINGLINE_HTTP_HOST``, ``RINGLINE_HTTP_PORT`` | 127.0.0.1, 8080 |
 | data_dir | ``RINGLINE_DATA_DIR`` | ``~/.local/share/ringline`` |

@@ -87,10 +87,11 @@ async def seed_demo(pool: asyncpg.Pool, data_dir: Path) -> dict[str, Any]:
     ``data_dir/demo-credentials.json`` (mode 0600).
     """
     creds_file = data_dir / "demo-credentials.json"
+    saved_text = await asyncio.to_thread(_read_or_none, creds_file)
     async with pool.acquire() as conn:
         exists = await conn.fetchval("SELECT 1 FROM tenants WHERE slug = $1", DEMO_TENANT)
-        if exists and creds_file.exists():
-            saved: dict[str, Any] = json.loads(creds_file.read_text())
+        if exists and saved_text is not None:
+            saved: dict[str, Any] = json.loads(saved_text)
             return saved
         async with conn.transaction():
             if exists:
@@ -111,10 +112,23 @@ async def seed_demo(pool: asyncpg.Pool, data_dir: Path) -> dict[str, Any]:
                 ring_timeout_s=20, fallback_type="hangup",
             )
     demo = {"tenant": DEMO_TENANT, "did": DEMO_DID, "did_target": DEMO_EXTENSIONS[0], "extensions": extensions}
-    data_dir.mkdir(parents=True, exist_ok=True)
-    creds_file.write_text(json.dumps(demo, indent=2))
-    os.chmod(creds_file, 0o600)
+    await asyncio.to_thread(_write_private, creds_file, json.dumps(demo, indent=2))
     return demo
+
+
+def _read_or_none(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return None
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by the owner only (0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
 
 
 def instance_for(settings: Settings, dsn: str, tenants: list[str], name: str = "main") -> AsteriskInstance:

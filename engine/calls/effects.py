@@ -30,17 +30,28 @@ class Ring:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateAndDial:
-    """Create the callee channel in the Stasis app and dial it (``POST /channels/create`` then
-    ``POST /channels/{id}/dial``). ``timeout_s`` is the ring timeout in seconds; Asterisk reports the
-    outcome as ``Dial`` events."""
+class CreateCallee:
+    """Create the callee channel in the Stasis app (``POST /channels/create``) without dialling it yet.
+
+    Dialling must wait for the channel's ``StasisStart`` (ARI answers 409 "Channel not in Stasis application"
+    before it); the call dials on :class:`~engine.calls.events.CalleeReady`.
+    """
 
     channel_id: str
     dial_string: str
     caller_channel_id: str
-    timeout_s: int
     caller_id_num: str | None
     caller_id_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Dial:
+    """Dial the created callee (``POST /channels/{id}/dial``). ``timeout_s`` is the ring timeout in seconds;
+    Asterisk reports the outcome as ``Dial`` events (RINGING, ANSWER, BUSY, NOANSWER ...)."""
+
+    channel_id: str
+    caller_channel_id: str
+    timeout_s: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +71,11 @@ class Bridge:
 
 @dataclass(frozen=True, slots=True)
 class Hangup:
-    """Hang a channel up with an ARI hangup ``reason`` (normal, busy, congestion, no_answer, unallocated,
-    failure ...). A channel already gone is an outcome, not an error."""
+    """Hang a channel up with Q.850 ``cause`` (ARI ``reason_code``: 16 normal clearing, 17 user busy,
+    19 no answer, 1 unallocated number ...). A channel already gone is an outcome, not an error."""
 
     channel_id: str
-    reason: str
+    cause: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,4 +108,7 @@ class FinishCall:
     call: Call
 
 
-Effect = ResolveRoute | Ring | CreateAndDial | Answer | Bridge | Hangup | Continue | DestroyBridge | Persist | FinishCall
+Effect = (
+    ResolveRoute | Ring | CreateCallee | Dial | Answer | Bridge | Hangup | Continue | DestroyBridge
+    | Persist | FinishCall
+)

@@ -60,6 +60,13 @@ class DialStatusChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class CalleeReady:
+    """The callee channel the engine created entered the Stasis app (its ``StasisStart``): it can be dialled."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class LegGone:
     """A leg hung up (``ChannelHangupRequest``/``ChannelDestroyed``), or was found missing after an ARI outage
     (``synthetic=True``). ``cause`` is Q.850 when known."""
@@ -80,4 +87,4 @@ class EffectFailed:
     error: str
 
 
-CallEvent = RouteResolved | RouteFailed | DialStatusChanged | LegGone | EffectFailed
+CallEvent = RouteResolved | RouteFailed | CalleeReady | DialStatusChanged | LegGone | EffectFailed

@@ -76,6 +76,8 @@ class Executor:
 
     async def perform(self, call: Call, effect: fx.Effect) -> list[CallEvent]:
         """Perform one effect for ``call``; returns the events it produced (possibly none)."""
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("call %s: perform %s", call.call_id, type(effect).__name__)
         try:
             return await self._perform(call, effect)
         except AriHttpError as exc:
@@ -93,8 +95,10 @@ class Executor:
             case fx.Ring(channel_id=ch):
                 self._first_command(call)
                 await self._retry(lambda: self._ari.channel_ring(ch))
-            case fx.CreateAndDial():
-                return await self._create_and_dial(call, effect)
+            case fx.CreateCallee():
+                return await self._create_callee(call, effect)
+            case fx.Dial():
+                return await self._dial(call, effect)
             case fx.Answer(channel_id=ch):
                 await self._retry(lambda: self._ari.channel_answer(ch))
             case fx.Bridge(bridge_id=bridge_id, channel_ids=channel_ids):
@@ -106,9 +110,9 @@ class Executor:
                         "POST", f"/bridges/{bridge_id}/addChannel", params={"channel": ",".join(channel_ids)}
                     )
                 )
-            case fx.Hangup(channel_id=ch, reason=reason):
+            case fx.Hangup(channel_id=ch, cause=cause):
                 self._first_command(call)
-                await self._retry(lambda: self._ari.channel_hangup(ch, reason=reason))
+                await self._retry(lambda: self._ari.channel_hangup(ch, reason_code=cause))
             case fx.Continue(channel_id=ch, context=context, extension=exten):
                 # keep receiving this channel's events after it leaves Stasis, to learn when it hangs up
                 await self._retry(
@@ -160,7 +164,7 @@ class Executor:
             )
         return RouteResolved(call.call_id, route, found.tenant_id)
 
-    async def _create_and_dial(self, call: Call, effect: fx.CreateAndDial) -> list[CallEvent]:
+    async def _create_callee(self, call: Call, effect: fx.CreateCallee) -> list[CallEvent]:
         variables: dict[str, str] = {}
         if effect.caller_id_num:
             variables["CALLERID(num)"] = effect.caller_id_num
@@ -180,6 +184,14 @@ class Executor:
                     json={"variables": variables} if variables else None,
                 )
             )
+        except AriHttpError as exc:
+            # e.g. an endpoint with no registered contact: Asterisk cannot even create the channel
+            log.info("call %s: cannot create %s: %s", call.call_id, effect.dial_string, exc)
+            return [DialStatusChanged(call.call_id, "CHANUNAVAIL")]
+        return []
+
+    async def _dial(self, call: Call, effect: fx.Dial) -> list[CallEvent]:
+        try:
             await self._retry(
                 lambda: self._ari.request(
                     "POST",
@@ -188,8 +200,7 @@ class Executor:
                 )
             )
         except AriHttpError as exc:
-            # e.g. an endpoint with no registered contact: Asterisk cannot even create the channel
-            log.info("call %s: cannot dial %s: %s", call.call_id, effect.dial_string, exc)
+            log.info("call %s: cannot dial %s: %s", call.call_id, effect.channel_id, exc)
             return [DialStatusChanged(call.call_id, "CHANUNAVAIL")]
         return []
 

@@ -7,7 +7,7 @@ value, a snapshot of it can be persisted after each stable transition and re-ado
 
 States and transitions (``*`` = any non-final state)::
 
-    ROUTING  --RouteResolved(endpoint)-->  DIALING  --Dial RINGING-->  RINGING
+    ROUTING  --RouteResolved(endpoint)-->  DIALING (callee created) --CalleeReady--> (dial) --Dial RINGING--> RINGING
     ROUTING  --RouteFailed-------------->  HANGING_UP (caller hung up with the route's cause)
     DIALING/RINGING --Dial ANSWER------->  BRIDGED
     DIALING/RINGING --Dial BUSY|NOANSWER|CONGESTION|CHANUNAVAIL--> FALLBACK (voicemail) | HANGING_UP
@@ -31,15 +31,16 @@ from typing import Literal
 
 from engine.calls import effects as fx
 from engine.calls.events import (
-    CallEvent,
+    CalleeReady,
     CallerArrived,
+    CallEvent,
     DialStatusChanged,
     EffectFailed,
     LegGone,
     RouteFailed,
     RouteResolved,
 )
-from engine.q850 import CAUSE_BY_DIAL_STATUS, HANGUP_REASON_BY_CAUSE, NORMAL_CLEARING
+from engine.q850 import CAUSE_BY_DIAL_STATUS, NORMAL_CLEARING, TEMPORARY_FAILURE
 
 FALLBACK_CONTEXT_VOICEMAIL = "ringline-voicemail"
 
@@ -66,6 +67,24 @@ _DISPOSITION_BY_DIAL_STATUS: dict[str, Disposition] = {
     "CHANUNAVAIL": "FAILED",
     "CANCEL": "NO ANSWER",
 }
+
+
+_DIAL_STATUS_BY_CAUSE: dict[int, str] = {
+    17: "BUSY",
+    18: "NOANSWER",
+    19: "NOANSWER",
+    16: "NOANSWER",
+    21: "CONGESTION",
+    34: "CONGESTION",
+    38: "CONGESTION",
+    41: "CONGESTION",
+    42: "CONGESTION",
+    1: "CHANUNAVAIL",
+    3: "CHANUNAVAIL",
+    20: "CHANUNAVAIL",
+    27: "CHANUNAVAIL",
+}
+"""Dial outcome of a callee that hung up before answering, from its Q.850 cause (as app_dial maps them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +197,8 @@ def transition(call: Call, event: CallEvent, now: float) -> tuple[Call, list[fx.
         return _on_route_resolved(call, event, now)
     if isinstance(event, RouteFailed):
         return _on_route_failed(call, event, now)
+    if isinstance(event, CalleeReady):
+        return _on_callee_ready(call)
     if isinstance(event, DialStatusChanged):
         return _on_dial_status(call, event, now)
     if isinstance(event, LegGone):
@@ -201,16 +222,21 @@ def _on_route_resolved(call: Call, event: RouteResolved, now: float) -> tuple[Ca
     )
     return call, [
         fx.Ring(call.caller.channel_id),
-        fx.CreateAndDial(
+        fx.CreateCallee(
             channel_id=callee.channel_id,
             dial_string=route.dial_string,
             caller_channel_id=call.caller.channel_id,
-            timeout_s=route.ring_timeout_s,
             caller_id_num=call.caller_id_num,
             caller_id_name=call.caller_id_name,
         ),
         fx.Persist(call),
     ]
+
+
+def _on_callee_ready(call: Call) -> tuple[Call, list[fx.Effect]]:
+    if call.state is not CallState.DIALING or call.callee is None or call.callee.gone or call.route is None:
+        return call, []  # the caller left (or the dial failed) before the callee entered Stasis
+    return call, [fx.Dial(call.callee.channel_id, call.caller.channel_id, call.route.ring_timeout_s)]
 
 
 def _on_route_failed(call: Call, event: RouteFailed, now: float) -> tuple[Call, list[fx.Effect]]:
@@ -222,7 +248,7 @@ def _on_route_failed(call: Call, event: RouteFailed, now: float) -> tuple[Call, 
         hangup_cause=event.cause,
         tenant_id=event.tenant_id if event.tenant_id is not None else call.tenant_id,
     )
-    return call, [fx.Hangup(call.caller.channel_id, HANGUP_REASON_BY_CAUSE.get(event.cause, "normal"))]
+    return call, [fx.Hangup(call.caller.channel_id, event.cause)]
 
 
 def _on_dial_status(call: Call, event: DialStatusChanged, now: float) -> tuple[Call, list[fx.Effect]]:
@@ -260,7 +286,7 @@ def _take_fallback(call: Call, cause: int) -> tuple[Call, list[fx.Effect]]:
     """The primary target did not answer: voicemail if configured, else hang up with the dial's cause."""
     effects: list[fx.Effect] = []
     if call.callee is not None and not call.callee.gone:
-        effects.append(fx.Hangup(call.callee.channel_id, "normal"))
+        effects.append(fx.Hangup(call.callee.channel_id, NORMAL_CLEARING))
     route = call.route
     if route is not None and route.fallback_type == "voicemail" and route.fallback_target:
         call = dataclasses.replace(call, state=CallState.FALLBACK, fallback_taken="voicemail")
@@ -270,7 +296,7 @@ def _take_fallback(call: Call, cause: int) -> tuple[Call, list[fx.Effect]]:
         ]
         return call, effects
     call = dataclasses.replace(call, state=CallState.HANGING_UP, fallback_taken="hangup")
-    effects.append(fx.Hangup(call.caller.channel_id, HANGUP_REASON_BY_CAUSE.get(cause, "normal")))
+    effects.append(fx.Hangup(call.caller.channel_id, cause))
     return call, effects
 
 
@@ -283,10 +309,11 @@ def _on_leg_gone(call: Call, event: LegGone, now: float) -> tuple[Call, list[fx.
     if gone.role == "callee":
         if call.state is CallState.BRIDGED:
             return _end(call, first_cause=event.cause, now=now)
-        # The callee vanished before answering; the Dial event carries the status. If it never comes
-        # (e.g. a channel destroyed during an ARI outage), fall back on the cause.
-        if call.state in (CallState.DIALING, CallState.RINGING) and event.synthetic:
-            status = "BUSY" if event.cause == 17 else "NOANSWER"
+        if call.state in (CallState.DIALING, CallState.RINGING):
+            # The callee hung up before answering. Asterisk sends no final ``Dial`` event when the far end
+            # refuses at once (seen: 486 Busy Here -> only ChannelHangupRequest cause 17), so the cause is
+            # the dial outcome.
+            status = _DIAL_STATUS_BY_CAUSE.get(event.cause or 0, "NOANSWER")
             return _on_dial_status(call, DialStatusChanged(call.call_id, status), now)
         return call, []
     # caller gone
@@ -305,11 +332,11 @@ def _on_effect_failed(call: Call, event: EffectFailed, now: float) -> tuple[Call
     call = dataclasses.replace(call, state=CallState.HANGING_UP, disposition=disposition)
     if not call.live_channel_ids:
         return _end(call, first_cause=call.hangup_cause, now=now)
-    return call, [fx.Hangup(ch, "failure") for ch in call.live_channel_ids]
+    return call, [fx.Hangup(ch, TEMPORARY_FAILURE) for ch in call.live_channel_ids]
 
 
 def _end(call: Call, *, first_cause: int | None, now: float) -> tuple[Call, list[fx.Effect]]:
-    effects: list[fx.Effect] = [fx.Hangup(ch, "normal") for ch in call.live_channel_ids]
+    effects: list[fx.Effect] = [fx.Hangup(ch, NORMAL_CLEARING) for ch in call.live_channel_ids]
     legs = [
         leg if leg.gone else dataclasses.replace(leg, end_at=now, hangup_cause=NORMAL_CLEARING)
         for leg in call.legs()

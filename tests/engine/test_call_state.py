@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from engine.calls import effects as fx
-from engine.calls.events import CallerArrived, DialStatusChanged, EffectFailed, LegGone, RouteFailed, RouteResolved
+from engine.calls.events import (
+    CalleeReady,
+    CallerArrived,
+    DialStatusChanged,
+    EffectFailed,
+    LegGone,
+    RouteFailed,
+    RouteResolved,
+)
 from engine.calls.state import Call, CallState, Route, new_call, transition
 from engine.calls.store import did_candidates, endpoint_id, from_snapshot, snapshot
 
@@ -36,10 +44,13 @@ def test_route_resolved_rings_caller_and_dials_callee_with_ring_timeout() -> Non
     assert call.state is CallState.DIALING
     assert call.tenant_id == 7
     assert effects[0] == fx.Ring("ch-caller")
-    dial = effects[1]
-    assert isinstance(dial, fx.CreateAndDial)
-    assert (dial.channel_id, dial.dial_string, dial.timeout_s) == ("c1-callee", "PJSIP/acme-1001", 20)
+    create = effects[1]
+    assert isinstance(create, fx.CreateCallee)
+    assert (create.channel_id, create.dial_string) == ("c1-callee", "PJSIP/acme-1001")
     assert isinstance(effects[2], fx.Persist)
+    # dialling waits for the callee's StasisStart
+    call, effects = transition(call, CalleeReady("c1"), 100.15)
+    assert effects == [fx.Dial("c1-callee", "ch-caller", 20)]
 
 
 def test_answered_call_is_bridged_then_hangup_from_callee_ends_it() -> None:
@@ -49,7 +60,7 @@ def test_answered_call_is_bridged_then_hangup_from_callee_ends_it() -> None:
     assert effects[:2] == [fx.Answer("ch-caller"), fx.Bridge("c1-bridge", ("ch-caller", "c1-callee"))]
     call, effects = transition(call, LegGone("c1", "c1-callee", 16, 110.0), 110.0)
     assert call.state is CallState.ENDED
-    assert effects[0] == fx.Hangup("ch-caller", "normal")
+    assert effects[0] == fx.Hangup("ch-caller", 16)
     assert effects[1] == fx.DestroyBridge("c1-bridge")
     assert isinstance(effects[2], fx.FinishCall)
     done = effects[2].call
@@ -75,7 +86,7 @@ def test_no_answer_without_fallback_hangs_caller_up_with_no_answer_cause() -> No
     call = given_ringing(ROUTE_HANGUP)
     call, effects = transition(call, DialStatusChanged("c1", "NOANSWER"), 120.0)
     assert call.state is CallState.HANGING_UP
-    assert effects == [fx.Hangup("c1-callee", "normal"), fx.Hangup("ch-caller", "no_answer")]
+    assert effects == [fx.Hangup("c1-callee", 16), fx.Hangup("ch-caller", 19)]
     call, effects = transition(call, LegGone("c1", "ch-caller", 19, 120.1), 120.1)
     assert call.state is CallState.ENDED and call.disposition == "NO ANSWER" and call.hangup_cause == 19
 
@@ -84,21 +95,21 @@ def test_caller_hangs_up_while_ringing_cancels_callee() -> None:
     call = given_ringing()
     call, effects = transition(call, LegGone("c1", "ch-caller", 16, 105.0), 105.0)
     assert call.state is CallState.ENDED
-    assert effects[0] == fx.Hangup("c1-callee", "normal")
+    assert effects[0] == fx.Hangup("c1-callee", 16)
     assert call.disposition == "NO ANSWER"
 
 
 def test_unknown_did_fails_route_with_unallocated() -> None:
     call, _ = given_caller_arrived()
     call, effects = transition(call, RouteFailed("c1", 1, "no DID", 7), 100.1)
-    assert effects == [fx.Hangup("ch-caller", "unallocated")]
+    assert effects == [fx.Hangup("ch-caller", 1)]
     call, _ = transition(call, LegGone("c1", "ch-caller", 1, 100.2), 100.2)
     assert (call.state, call.disposition, call.hangup_cause) == (CallState.ENDED, "FAILED", 1)
 
 
 def test_missing_callee_found_by_reconciliation_while_ringing_takes_fallback() -> None:
     call = given_ringing()
-    call, effects = transition(call, LegGone("c1", "c1-callee", None, 104.0, synthetic=True), 104.0)
+    call, _ = transition(call, LegGone("c1", "c1-callee", None, 104.0, synthetic=True), 104.0)
     assert call.state is CallState.FALLBACK and call.disposition == "NO ANSWER"
 
 
@@ -106,7 +117,7 @@ def test_effect_failure_tears_every_leg_down() -> None:
     call = given_ringing()
     call, effects = transition(call, EffectFailed("c1", "Bridge", "422"), 101.0)
     assert call.state is CallState.HANGING_UP
-    assert effects == [fx.Hangup("ch-caller", "failure"), fx.Hangup("c1-callee", "failure")]
+    assert effects == [fx.Hangup("ch-caller", 41), fx.Hangup("c1-callee", 41)]
 
 
 def test_snapshot_round_trips() -> None:
@@ -121,3 +132,12 @@ def test_did_and_endpoint_normalisation() -> None:
     assert did_candidates("0015550100") == ["+15550100"]
     assert endpoint_id("acme", "1001") == "acme-1001"
     assert endpoint_id("acme", "acme-1001") == "acme-1001"
+
+
+def test_callee_refusing_at_once_without_dial_event_is_busy() -> None:
+    # Asterisk 22 sends only ChannelHangupRequest(cause 17) when the phone answers 486 Busy Here
+    call = given_ringing(ROUTE_HANGUP)
+    call, effects = transition(call, LegGone("c1", "c1-callee", 17, 101.0), 101.0)
+    assert call.state is CallState.HANGING_UP
+    assert (call.disposition, call.hangup_cause) == ("BUSY", 17)
+    assert effects == [fx.Hangup("ch-caller", 17)]

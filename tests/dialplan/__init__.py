@@ -1,0 +1,1 @@
+"""Tests of the local Asterisk sandbox (dialplan.asterisk) and of the SIP test peer (tests.peers)."""
