@@ -83,16 +83,14 @@ class CallStore:
             tenant_id, status, max_calls = row["id"], row["status"], row["max_concurrent_calls"]
             if row["route_type"] is not None:
                 route_type, target = row["route_type"], row["route_target"]
-                dial_string = (
-                    f"PJSIP/{endpoint_id(tenant_slug, target)}" if route_type == "endpoint" else ""
-                )
+                dial_string = _dial_string(tenant_slug, route_type, target)
                 return TenantRoute(
                     tenant_id,
                     status,
                     max_calls,
                     Route(
                         route_type=route_type,
-                        target=endpoint_id(tenant_slug, target) if route_type == "endpoint" else target,
+                        target=_route_target(tenant_slug, route_type, target),
                         dial_string=dial_string,
                         ring_timeout_s=row["ring_timeout_s"],
                         fallback_type=row["fallback_type"],
@@ -205,6 +203,22 @@ class CallStore:
                     ],
                 )
             await conn.execute("DELETE FROM active_calls WHERE call_id = $1", call.call_id)
+
+
+def _dial_string(tenant_slug: str, route_type: str, target: str) -> str:
+    """ARI dial string of an ``endpoint`` route: ``PJSIP/<tenant>-<ext>``; a target that already names a
+    technology (``Local/answer@ringline-sink``) is dialled as written (set by the operator, not the tenant)."""
+    if route_type != "endpoint":
+        return ""
+    if "/" in target:
+        return target
+    return f"PJSIP/{endpoint_id(tenant_slug, target)}"
+
+
+def _route_target(tenant_slug: str, route_type: str, target: str) -> str:
+    if route_type == "endpoint" and "/" not in target:
+        return endpoint_id(tenant_slug, target)
+    return target
 
 
 def _whole_seconds(seconds: float) -> int:
