@@ -1,7 +1,9 @@
-"""Session-wide real peers: a PostgreSQL database, the Asterisk debootstrap root.
+"""Session-wide real peers, provisioned before collection so every test module finds them:
 
-PostgreSQL: the server on 127.0.0.1:5432 when one answers (this project's machines and CI), otherwise an
-embedded one from the ``pgserver`` wheel. Each session gets its own freshly migrated database.
+- the Asterisk debootstrap root (built when missing, about 1-3 minutes; cached outside the checkout);
+- PostgreSQL: the server on 127.0.0.1:5432 when one answers (this project's machines and CI), otherwise an
+  embedded one from the ``pgserver`` wheel on 127.0.0.1:55432, announced to every module through
+  ``RINGLINE_TEST_PG`` / ``RINGLINE_TEST_PG_ADMIN_DSN``. Each session gets its own freshly migrated database.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import pytest
 
 from ara_schema import migrate
 from ara_schema.embedded import EmbeddedPostgres
+from dialplan.asterisk.paths import asterisk_root
+from dialplan.asterisk.provision import provision_root
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -26,18 +30,30 @@ def _port_open(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+_embedded: EmbeddedPostgres | None = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _embedded
+    provision_root(asterisk_root(), log=lambda m: print(f"[asterisk root] {m}", flush=True))
+    if os.environ.get("RINGLINE_TEST_PG") or _port_open("127.0.0.1", 5432):
+        return
+    _embedded = EmbeddedPostgres(Path("/tmp/ringline-test-pg"), port=55432)
+    dsn = _embedded.start()
+    admin = dsn.rsplit("/", 1)[0] + "/postgres"
+    os.environ["RINGLINE_TEST_PG"] = admin
+    os.environ.setdefault("RINGLINE_TEST_PG_ADMIN_DSN", admin)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _embedded is not None:
+        _embedded.stop()
+
+
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
+def pg_server() -> str:
     """DSN of a PostgreSQL server's maintenance database (``postgres``)."""
-    if os.environ.get("RINGLINE_TEST_PG"):
-        yield os.environ["RINGLINE_TEST_PG"]
-    elif _port_open("127.0.0.1", 5432):
-        yield "postgresql://postgres@127.0.0.1:5432/postgres"
-    else:
-        embedded = EmbeddedPostgres(Path(os.environ.get("TMPDIR", "/tmp")) / "ringline-test-pg", port=55432)
-        dsn = embedded.start()
-        yield dsn.rsplit("/", 1)[0] + "/postgres"
-        embedded.stop()
+    return os.environ.get("RINGLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(scope="session")

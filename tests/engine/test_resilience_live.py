@@ -22,6 +22,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from engine.ari.client import AriClient
 from engine.calls.state import CallState
 from tests.engine.conftest import (
     ANSWER_TONE_HZ,
@@ -96,9 +97,7 @@ async def test_hangup_missed_while_ari_is_down_is_found_after_reconnect(
 
 
 @contextlib.asynccontextmanager
-async def _ari() -> AsyncIterator[object]:
-    from engine.ari.client import AriClient
-
+async def _ari() -> AsyncIterator[AriClient]:
     client = AriClient(f"http://127.0.0.1:{MAIN_HTTP}/ari", ARI_USER, ARI_PASSWORD, app="itest-probe")
     try:
         yield client
