@@ -8,7 +8,7 @@ Precedence: environment variable > config file (``--config`` or ``RINGLINE_CONFI
 | ari_url, ari_user, ari_password | ``RINGLINE_ARI_URL``, ``_USER``, ``_PASSWORD`` | a local Asterisk |
 | sip_port, ari_port (local Asterisk) | ``RINGLINE_SIP_PORT``, ``RINGLINE_ARI_PORT`` | 5060, 8088 |
 | http_host, http_port (web) | ``RINGLINE_HTTP_HOST``, ``RINGLINE_HTTP_PORT`` | 127.0.0.1, 8080 |
-| data_dir | ``RINGLINE_DATA_DIR`` | ``~/.local/share/ringline`` |
+| data_dir | ``RINGLINE_DATA_DIR`` | ``/var/lib/ringline`` as root, else ``~/.local/share/ringline`` |
 | instance_id | ``RINGLINE_INSTANCE_ID`` | ``default`` |
 """
 
@@ -40,7 +40,7 @@ class Settings(BaseModel):
     rtp_end: int = Field(10999, ge=1024, le=65535)
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=1, le=65535)
-    data_dir: Path = Path.home() / ".local" / "share" / "ringline"
+    data_dir: Path = Field(default_factory=lambda: default_data_dir())
     instance_id: str = "default"
     app: str = "ringline"
 
@@ -62,6 +62,17 @@ class Settings(BaseModel):
     def external_asterisk(self) -> bool:
         """True when ARI points at an Asterisk Ringline does not start itself."""
         return self.ari_url is not None
+
+
+def default_data_dir() -> Path:
+    """Where the embedded database and generated credentials live when ``RINGLINE_DATA_DIR`` is unset.
+
+    As root the embedded PostgreSQL runs as an unprivileged system user (PostgreSQL refuses to run as root), and
+    that user cannot enter ``/root``, so root's default is ``/var/lib/ringline``.
+    """
+    if os.geteuid() == 0:
+        return Path("/var/lib/ringline")
+    return Path.home() / ".local" / "share" / "ringline"
 
 
 _ENV = {
