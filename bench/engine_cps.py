@@ -55,7 +55,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,6 +152,16 @@ class BenchEngine(Engine):
         self._stamp_by_call: dict[str, str] = {}
         self.decision_s: list[float] = []
         self.e2e: list[tuple[float, str]] = []
+        self.requests = 0
+        request = self.ari.request  # every AriClient helper goes through it
+
+        async def counted(
+            method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        ) -> Any:
+            self.requests += 1
+            return await request(method, path, params=params, json=json)
+
+        self.ari.request = counted  # type: ignore[method-assign]
 
     def _on_stasis_start(self, event: StasisStart) -> None:
         self._pending_stamp = event.timestamp
@@ -187,6 +197,7 @@ class BenchEngine(Engine):
                     "e2e": self.e2e,
                     "hist": buckets,
                     "events": stats.events_received,
+                    "requests": self.requests,
                     "finished": stats.calls_finished,
                     "active": stats.active_calls,
                 }
@@ -440,11 +451,17 @@ class Step:
     e2e_ms: list[float] = field(default_factory=list)
     hist_p99_ms: float | None = None
     events_per_call: float = 0.0
+    requests_per_call: float = 0.0
     drained: bool = True
     notes: list[str] = field(default_factory=list)
 
     def cpu_per_1k(self, who: str) -> float:
         return self.cpu.get(who, 0.0) / max(self.calls, 1) * 1000
+
+    @property
+    def us_per_op(self) -> float:
+        """CPU microseconds of the system per ARI operation (one event received or one request sent)."""
+        return self.cpu_per_1k(self.system) / max(self.events_per_call + self.requests_per_call, 1e-9) * 1000
 
     @property
     def clean(self) -> bool:
@@ -457,7 +474,7 @@ class Runner:
     def __init__(self, lab: Lab, engine: Child, reference: Child, gen: Generator, db: asyncpg.Connection) -> None:
         self.lab, self.engine, self.reference, self.gen, self.db = lab, engine, reference, gen, db
         self._hist: list[list[float]] = []
-        self._events = 0
+        self._events = self._requests = 0
 
     async def _pg_backends(self) -> list[int]:
         rows = await self.db.fetch(
@@ -499,7 +516,7 @@ class Runner:
         endpoint = ENGINE_ENDPOINT if system == "engine" else REFERENCE_ENDPOINT
         before = await child.dump()  # resets its samples
         if system == "engine":
-            self._hist, self._events = before["hist"], before["events"]
+            self._hist, self._events, self._requests = before["hist"], before["events"], before["requests"]
         cdr_from = await self.db.fetchval("SELECT coalesce(max(id), 0) FROM cdr")
         pg = await self._pg_backends()
         cpu0 = self._cpu(pg)
@@ -522,12 +539,14 @@ class Runner:
             step.decision_ms = [s * 1000 for s in stats["decision_s"]]
             step.hist_p99_ms = _hist_p99_ms(self._hist, stats["hist"])
             step.events_per_call = (stats["events"] - self._events) / max(offered.calls, 1)
+            step.requests_per_call = (stats["requests"] - self._requests) / max(offered.calls, 1)
         else:
             answered, last_answer = stats["answered"], stats["last_answer_at"]
             if offered.ok > stats["completed"]:
                 step.failures["not answered and hung up by the reference"] += offered.ok - stats["completed"]
             step.decision_ms = [s * 1000 for s in stats["handled_s"]]
             step.events_per_call = stats["events"] / max(offered.calls, 1)
+            step.requests_per_call = stats["requests"] / max(offered.calls, 1)
         step.failed = sum(step.failures.values())
         step.sustained = answered / max(offered.calls / rate, last_answer - offered.first_at, 1e-9)
         return step
@@ -577,7 +596,8 @@ def report(steps: list[Step], hold_s: float) -> str:
     head = (
         f"{'rate':>5} {'system':<9} {'offered':>8} {'sustained':>9} {'failed':>6} {'CPU s/1k':>8} {'CPU %':>6}"
         f" {'Ast s/1k':>8} {'Ast %':>6} {'PG s/1k':>7} {'eng/ref':>7} {'dec p50':>7} {'dec p99':>7}"
-        f" {'hist p99':>8} {'e2e p50':>7} {'e2e p99':>7} {'ev/call':>7}"
+        f" {'hist p99':>8} {'e2e p50':>7} {'e2e p99':>7} {'ev/call':>7} {'req/call':>8} {'us/op':>5}"
+        f" {'gen %':>5}"
     )
     lines = [head, "-" * len(head)]
     ref_by_rate = {s.rate: s for s in steps if s.system == "reference"}
@@ -591,14 +611,17 @@ def report(steps: list[Step], hold_s: float) -> str:
             f" {s.cpu[s.system] / s.window_s * 100:>5.0f}% {s.cpu_per_1k('asterisk'):>8.2f}"
             f" {s.cpu['asterisk'] / s.window_s * 100:>5.0f}% {s.cpu_per_1k('postgres'):>7.2f} {ratio:>7}"
             f" {_ms(s.decision_ms, 0.5):>7} {_ms(s.decision_ms, 0.99):>7} {hist:>8} {_ms(s.e2e_ms, 0.5):>7}"
-            f" {_ms(s.e2e_ms, 0.99):>7} {s.events_per_call:>7.1f}"
+            f" {_ms(s.e2e_ms, 0.99):>7} {s.events_per_call:>7.1f} {s.requests_per_call:>8.1f} {s.us_per_op:>5.0f}"
+            f" {s.cpu['bench'] / s.window_s * 100:>4.0f}%"
         )
     lines.append("")
     lines.append(
         "offered/sustained: calls/s; CPU s/1k: CPU seconds (utime+stime) per 1,000 calls of the system in the"
         " row (engine or reference process); CPU %: of one core over the step window; Ast: Asterisk;"
         " PG: PostgreSQL backends of the bench database; eng/ref: engine CPU per call / reference CPU per call;"
-        f" latencies in ms (see the module docstring); ev/call: ARI events the client received per call."
+        " latencies in ms (see the module docstring); ev/call, req/call: ARI events received and REST requests"
+        " sent per call by the system in the row; us/op: its CPU microseconds per (event + request);"
+        " gen %: the load generator (this process)."
         f" Hold time of an engine call: {hold_s:g} s."
     )
     for s in steps:

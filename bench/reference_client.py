@@ -35,7 +35,7 @@ class Stats:
         self.reset()
 
     def reset(self) -> None:
-        self.started = self.answered = self.completed = self.failed = self.events = 0
+        self.started = self.answered = self.completed = self.failed = self.events = self.requests = 0
         self.handled_s: list[float] = []
         self.e2e: list[tuple[float, str]] = []
         self.last_answer_at = 0.0
@@ -53,10 +53,12 @@ async def handle(
     stats.handled_s.append(time.monotonic() - received)
     stats.e2e.append((time.time(), event["timestamp"]))
     try:
+        stats.requests += 1
         async with http.post(f"{path}/answer") as response:
             response.raise_for_status()
         stats.answered += 1
         stats.last_answer_at = time.time()
+        stats.requests += 1
         async with http.delete(path) as response:
             response.raise_for_status()
         stats.completed += 1

@@ -259,7 +259,7 @@ Ringline is running.
 Place a test call:
   1. register a SIP softphone as {demo['extensions'][0]['username']} (server 127.0.0.1:{settings.sip_port}),
   2. call the DID from Asterisk itself (the engine routes it to the phone):
-       ringline asterisk cli "channel originate Local/{demo['did']}@ringline-{demo['tenant']} application Playtones 440"
+       ringline asterisk cli "channel originate Local/{demo['did']}@ringline-{demo['tenant']} application Wait 20"
      or dial 1001 from a second phone registered as {demo['extensions'][1]['username']}.
 Stop with Ctrl-C.
 """
