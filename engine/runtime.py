@@ -9,6 +9,7 @@ engine reconciles with Asterisk (:mod:`engine.calls.recovery`) before handling f
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ import asyncpg
 
 from engine import metrics
 from engine.ari.client import AriClient
+from engine.ari.errors import AriUnavailable
 from engine.ari.events import AriEventStream
 from engine.ari.models import (
+    Bridge,
     Channel,
     ChannelDestroyed,
     ChannelHangupRequest,
@@ -174,8 +177,7 @@ class Engine:
         if not self._restored:
             snapshots = await self.store.load_active()
             self._restored = True
-        channels = await self.ari.channels_list()
-        bridges = await self.ari.bridges_list()
+        channels, bridges = await self._list_with_retry()
         report = recovery.plan(
             app=self.config.app,
             channels=channels,
@@ -202,6 +204,20 @@ class Engine:
             len(report.new_callers),
             len(report.orphan_channels) + len(report.orphan_bridges),
         )
+
+    async def _list_with_retry(self) -> tuple[list[Channel], list[Bridge]]:
+        """``GET /channels`` and ``GET /bridges``, retried while ARI is unreachable (the events socket just
+        connected, so REST normally answers at once)."""
+        delay = 0.05
+        deadline = self._clock.monotonic() + self.config.ari_retry_budget_s
+        while True:
+            try:
+                return await self.ari.channels_list(), await self.ari.bridges_list()
+            except AriUnavailable:
+                if self._clock.monotonic() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     def _on_disconnected(self, reason: str) -> None:
         log.warning("ARI events connection lost: %s (calls in progress: %d)", reason, len(self.dispatcher))
