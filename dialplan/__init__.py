@@ -1,1 +1,1 @@
-"""Dialplan side of Ringline: the local Asterisk sandbox and its rendered configs; FastAGI later."""
+"""Dialplan side of Ringline: the local Asterisk sandbox and its rendered configs, and the FastAGI server."""

@@ -7,6 +7,7 @@ Precedence: environment variable > config file (``--config`` or ``RINGLINE_CONFI
 | database_url | ``DATABASE_URL`` | embedded PostgreSQL under ``data_dir/pgdata`` on 127.0.0.1:``embedded_pg_port`` |
 | ari_url, ari_user, ari_password | ``RINGLINE_ARI_URL``, ``_USER``, ``_PASSWORD`` | a local Asterisk |
 | sip_port, ari_port (local Asterisk) | ``RINGLINE_SIP_PORT``, ``RINGLINE_ARI_PORT`` | 5060, 8088 |
+| agi_port (FastAGI on 127.0.0.1) | ``RINGLINE_AGI_PORT`` | 4573 |
 | http_host, http_port (web) | ``RINGLINE_HTTP_HOST``, ``RINGLINE_HTTP_PORT`` | 127.0.0.1, 8080 |
 | data_dir | ``RINGLINE_DATA_DIR`` | ``/var/lib/ringline`` as root, else ``~/.local/share/ringline`` |
 | instance_id | ``RINGLINE_INSTANCE_ID`` | ``default`` |
@@ -38,6 +39,7 @@ class Settings(BaseModel):
     ari_port: int = Field(8088, ge=1, le=65535)
     rtp_start: int = Field(10000, ge=1024, le=65535)
     rtp_end: int = Field(10999, ge=1024, le=65535)
+    agi_port: int = Field(4573, ge=1, le=65535)
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=1, le=65535)
     data_dir: Path = Field(default_factory=lambda: default_data_dir())
@@ -83,6 +85,7 @@ _ENV = {
     "ari_password": "RINGLINE_ARI_PASSWORD",
     "sip_port": "RINGLINE_SIP_PORT",
     "ari_port": "RINGLINE_ARI_PORT",
+    "agi_port": "RINGLINE_AGI_PORT",
     "http_host": "RINGLINE_HTTP_HOST",
     "http_port": "RINGLINE_HTTP_PORT",
     "data_dir": "RINGLINE_DATA_DIR",

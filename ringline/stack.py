@@ -1,8 +1,8 @@
 """The main job: database, migrations, demo seed, local Asterisk, engine and web, started and stopped in order.
 
 Start order (stop is the reverse): PostgreSQL (``DATABASE_URL`` or embedded) -> alembic migrations -> asyncpg
-pool -> demo tenant seed -> Asterisk (provisioned root, rendered configs, supervised process; skipped when
-``RINGLINE_ARI_URL`` points at an existing Asterisk) -> engine (ARI events) -> web (health/status/metrics).
+pool -> demo tenant seed -> FastAGI server -> Asterisk (provisioned root, rendered configs, supervised process;
+skipped when ``RINGLINE_ARI_URL`` points at an existing Asterisk) -> engine (ARI events) -> web (health/status/metrics).
 """
 
 from __future__ import annotations
@@ -26,11 +26,14 @@ from aiohttp import web
 from ara_schema import migrate, provisioning
 from ara_schema.embedded import EmbeddedPostgres
 from ara_schema.pool import create_pool
+from dialplan.agi.scripts import ringline_scripts
+from dialplan.agi.server import AgiServer
 from dialplan.asterisk.config import AsteriskInstance
 from dialplan.asterisk.paths import asterisk_root
 from dialplan.asterisk.process import AsteriskProcess, load_or_create_credentials
 from dialplan.asterisk.provision import provision_root
 from dialplan.asterisk.render import render_instance
+from engine.calls.store import CallStore
 from engine.config import EngineConfig
 from engine.runtime import Engine
 from ringline.settings import Settings
@@ -151,6 +154,7 @@ def instance_for(settings: Settings, dsn: str, tenants: list[str], name: str = "
         db_user=db.user,
         db_password=db.password,
         tenants=tuple(tenants),
+        agi_port=settings.agi_port,
     )
 
 
@@ -170,6 +174,10 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
         demo = await seed_demo(pool, settings.data_dir)
         async with pool.acquire() as conn:
             tenants = await provisioning.tenant_slugs(conn)
+        # FastAGI: ordinary dialplan (contexts ringline-agi-<tenant>) asks the same routing as the engine
+        await stack.enter_async_context(
+            AgiServer(ringline_scripts(CallStore(pool, owner="agi")), port=settings.agi_port)
+        )
 
         if settings.external_asterisk:
             assert settings.ari_url is not None

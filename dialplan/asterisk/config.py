@@ -146,6 +146,9 @@ class AsteriskInstance:
         tenants: tenant slugs; each gets a dialplan context ``ringline-<slug>``.
         mailboxes: voicemail boxes rendered into context ``default``.
         extra_modules: module file names (``app_amd.so``) loaded in addition to the base list.
+        agi_port: TCP port of Ringline's FastAGI server on 127.0.0.1; when set, each tenant also gets a
+            context ``ringline-agi-<slug>`` that routes through ``AGI(agi://127.0.0.1:<agi_port>/route)``
+            and ``Dial()`` instead of Stasis. ``None``: no AGI contexts.
     """
 
     name: str
@@ -165,6 +168,7 @@ class AsteriskInstance:
     tenants: tuple[str, ...] = ()
     mailboxes: tuple[VoicemailBox, ...] = ()
     extra_modules: tuple[str, ...] = ()
+    agi_port: int | None = None
 
     def __post_init__(self) -> None:
         if not _NAME_RE.match(self.name):
@@ -179,6 +183,11 @@ class AsteriskInstance:
                 raise InstanceConfigError(f"{label} {port} is not a port number")
         if self.sip_port == self.http_port:
             raise InstanceConfigError(f"sip_port and http_port are both {self.sip_port}")
+        if self.agi_port is not None:
+            if not 1 <= self.agi_port <= 65535:
+                raise InstanceConfigError(f"agi_port {self.agi_port} is not a port number")
+            if self.agi_port in (self.sip_port, self.http_port):
+                raise InstanceConfigError(f"agi_port {self.agi_port} is also the SIP or HTTP port")
         if self.rtp_start >= self.rtp_end:
             raise InstanceConfigError(f"empty RTP range {self.rtp_start}-{self.rtp_end}")
         for slug in self.tenants:

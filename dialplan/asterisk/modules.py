@@ -98,6 +98,9 @@ MAIN_MODULES: tuple[str, ...] = (
     "func_strings.so",
     "func_logic.so",
     "func_hangupcause.so",
+    # FastAGI (dialplan/agi): AGI() and its commands; res_agi declares res_speech as a requirement
+    "res_speech.so",
+    "res_agi.so",
 )
 """Loaded (in this order, after :data:`MAIN_PRELOAD`) by every main instance."""
 
