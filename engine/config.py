@@ -24,3 +24,10 @@ class EngineConfig:
     """How long an ARI request is retried while ARI is unreachable before the call is given up (seconds)."""
     default_ring_timeout_s: int = 20
     """Ring timeout for internal extension-to-extension calls (seconds)."""
+    crm_webhook_max_timeout_s: float = 10.0
+    """Cap on any tenant's ``crm_webhooks.timeout_s`` (seconds; each webhook's own budget defaults to 3 s). The
+    caller hears ringback meanwhile."""
+    crm_webhook_max_response_bytes: int = 64 * 1024
+    """Largest CRM webhook response body read (bytes); a longer one is an invalid body."""
+    crm_webhook_connections: int = 100
+    """Connection pool size of the engine's HTTP client session towards CRMs (simultaneous connections)."""

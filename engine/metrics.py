@@ -23,3 +23,15 @@ DECISION_LATENCY = Histogram(
 )
 CALLS_READOPTED = Counter("ringline_engine_calls_readopted_total", "Calls re-adopted after a restart")
 ORPHANS_HUNG_UP = Counter("ringline_engine_orphans_hung_up_total", "Orphan channels/bridges cleaned up")
+CRM_WEBHOOK_RESULTS = Counter(
+    "ringline_engine_crm_webhook_results_total",
+    "CRM routing webhook asks by result: the CRM's action (route, voicemail, hangup) or why the DID's fallback"
+    " was taken (timeout, connection_error, http_status, invalid_json, invalid_body, unknown_target,"
+    " not_configured)",
+    ["result"],
+)
+CRM_WEBHOOK_SECONDS = Histogram(
+    "ringline_engine_crm_webhook_seconds",
+    "From sending a CRM routing webhook request to its complete answer or failure (seconds)",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0),
+)

@@ -4,7 +4,9 @@ Wiring of one engine instance: an :class:`~engine.ari.client.AriClient` for REST
 :class:`~engine.ari.events.AriEventStream` for events (reconnecting with capped backoff), a
 :class:`~engine.dispatch.Dispatcher` (one ordered inbox per call), an :class:`~engine.calls.executor.Executor`
 for the effects and a :class:`~engine.calls.store.CallStore` on PostgreSQL. After every (re)connection the
-engine reconciles with Asterisk (:mod:`engine.calls.recovery`) before handling further events.
+engine reconciles with Asterisk (:mod:`engine.calls.recovery`) before handling further events. One HTTP client
+session, created on first use and closed by :meth:`Engine.close`, carries the CRM routing webhooks
+(:mod:`engine.routing.webhook_route`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+import aiohttp
 import asyncpg
 
 from engine import metrics
@@ -38,6 +41,7 @@ from engine.clock import Clock, SystemClock
 from engine.config import EngineConfig
 from engine.dispatch import Dispatcher
 from engine.q850 import NORMAL_CLEARING
+from engine.routing.webhook_route import WebhookRouter
 from engine.stasis import dialled_number, endpoint_of
 
 log = logging.getLogger(__name__)
@@ -64,6 +68,7 @@ class Engine:
         ari_root = config.ari_url.rstrip("/") + "/ari"
         self.ari = AriClient(ari_root, config.ari_user, config.ari_password, app=config.app)
         self.store = CallStore(pool, owner=config.instance_id, default_ring_timeout_s=config.default_ring_timeout_s)
+        self._http: aiohttp.ClientSession | None = None
         self._executor = Executor(
             self.ari,
             self.store,
@@ -72,6 +77,13 @@ class Engine:
             retry_budget_s=config.ari_retry_budget_s,
             on_first_command=self._first_command,
             on_finished=self._finished,
+            webhooks=WebhookRouter(
+                self.http_session,
+                self.store,
+                max_timeout_s=config.crm_webhook_max_timeout_s,
+                max_response_bytes=config.crm_webhook_max_response_bytes,
+                now=self._clock.now,
+            ),
         )
         self.dispatcher = Dispatcher(self._executor.perform, self._clock, self._on_change)
         self._events = AriEventStream(
@@ -97,11 +109,23 @@ class Engine:
         await self._events.wait_connected()
 
     async def close(self) -> None:
-        """Stop taking events, let CDR writes in flight finish, cancel call actors, close ARI."""
+        """Stop taking events, let CDR writes in flight finish, cancel call actors, close ARI and HTTP."""
         await self._events.close()
         await self._executor.wait_finishing()
         await self.dispatcher.close()
         await self.ari.close()
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.close()
+
+    def http_session(self) -> aiohttp.ClientSession:
+        """The engine's HTTP client session for outbound webhooks (CRM routing), created on first use."""
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.config.crm_webhook_connections),
+                trust_env=False,
+            )
+        return self._http
 
     def statistics(self) -> EngineStatistics:
         s = self._events.statistics()

@@ -34,7 +34,8 @@ class CreateCallee:
     """Create the callee channel in the Stasis app (``POST /channels/create``) without dialling it yet.
 
     Dialling must wait for the channel's ``StasisStart`` (ARI answers 409 "Channel not in Stasis application"
-    before it); the call dials on :class:`~engine.calls.events.CalleeReady`.
+    before it); the call dials on :class:`~engine.calls.events.CalleeReady`. ``variables`` (name, value) are set
+    on the new channel with the caller ID.
     """
 
     channel_id: str
@@ -42,6 +43,7 @@ class CreateCallee:
     caller_channel_id: str
     caller_id_num: str | None
     caller_id_name: str | None
+    variables: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

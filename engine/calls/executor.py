@@ -4,6 +4,9 @@ ARI requests that fail because ARI is unreachable (connection refused/reset, tim
 retried with capped backoff for ``retry_budget_s`` in total, so a call survives an ARI restart or a cut
 connection. A refusal by ARI (4xx) is not retried: it becomes an event (``EffectFailed``, or for a dial that
 cannot even start, ``DialStatusChanged(CHANUNAVAIL)`` so that the DID's fallback applies).
+
+A ``webhook`` DID rings the caller first, then asks the tenant's CRM (:mod:`engine.routing.webhook_route`)
+while the caller hears ringback; the answer (or the DID's fallback) becomes ``RouteResolved``/``RouteFailed``.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from typing import Protocol, TypeVar
 from engine.ari.errors import AriHttpError, AriUnavailable
 from engine.calls import effects as fx
 from engine.calls.events import CallEvent, DialStatusChanged, EffectFailed, RouteFailed, RouteResolved
-from engine.calls.state import Call
-from engine.calls.store import CallStore
+from engine.calls.state import Call, Route
+from engine.calls.store import CallStore, TenantRoute
 from engine.q850 import CALL_REJECTED, NORMAL_CIRCUIT_CONGESTION, TEMPORARY_FAILURE, UNALLOCATED_NUMBER
+from engine.routing.webhook_route import Rejection, WebhookRouter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -64,8 +68,10 @@ class Executor:
         retry_budget_s: float = 15.0,
         on_first_command: Callable[[str], None] | None = None,
         on_finished: Callable[[Call], None] | None = None,
+        webhooks: WebhookRouter | None = None,
     ) -> None:
         self._ari = ari
+        self._webhooks = webhooks
         self._store = store
         self._app = app
         self._counter = counter
@@ -155,6 +161,8 @@ class Executor:
             return RouteFailed(
                 call.call_id, UNALLOCATED_NUMBER, f"no DID or extension {effect.did!r}", tenant_id=found.tenant_id
             )
+        if route.route_type == "webhook" and self._webhooks is not None:
+            return await self._resolve_webhook(call, found, route, self._webhooks)
         if route.route_type != "endpoint":
             return RouteFailed(
                 call.call_id,
@@ -164,8 +172,20 @@ class Executor:
             )
         return RouteResolved(call.call_id, route, found.tenant_id)
 
+    async def _resolve_webhook(
+        self, call: Call, found: TenantRoute, did_route: Route, webhooks: WebhookRouter
+    ) -> CallEvent:
+        """Ring the caller, then ask the CRM: its answer (or the DID's fallback) is the route."""
+        assert found.tenant_id is not None
+        self._first_command(call)
+        await self._retry(lambda: self._ari.channel_ring(call.caller.channel_id))
+        outcome = await webhooks.route(call, did_route, found.webhook, found.did_number)
+        if isinstance(outcome, Rejection):
+            return RouteFailed(call.call_id, outcome.cause, outcome.reason, tenant_id=found.tenant_id)
+        return RouteResolved(call.call_id, outcome, found.tenant_id)
+
     async def _create_callee(self, call: Call, effect: fx.CreateCallee) -> list[CallEvent]:
-        variables: dict[str, str] = {}
+        variables: dict[str, str] = dict(effect.variables)
         if effect.caller_id_num:
             variables["CALLERID(num)"] = effect.caller_id_num
         if effect.caller_id_name:

@@ -8,6 +8,7 @@ value, a snapshot of it can be persisted after each stable transition and re-ado
 States and transitions (``*`` = any non-final state)::
 
     ROUTING  --RouteResolved(endpoint)-->  DIALING (callee created) --CalleeReady--> (dial) --Dial RINGING--> RINGING
+    ROUTING  --RouteResolved(voicemail)->  FALLBACK (caller continues into the mailbox)
     ROUTING  --RouteFailed-------------->  HANGING_UP (caller hung up with the route's cause)
     DIALING/RINGING --Dial ANSWER------->  BRIDGED
     DIALING/RINGING --Dial BUSY|NOANSWER|CONGESTION|CHANUNAVAIL--> FALLBACK (voicemail) | HANGING_UP
@@ -106,7 +107,12 @@ class Leg:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Where a DID sends a call. ``ring_timeout_s`` in seconds; fallback applies on busy/no answer/failure."""
+    """Where a DID sends a call. ``ring_timeout_s`` in seconds; fallback applies on busy/no answer/failure.
+
+    ``route_type`` ``endpoint`` dials ``dial_string``; ``voicemail`` sends the caller to mailbox ``target``.
+    ``caller_id_num``/``caller_id_name`` replace the caller's own towards the callee; ``variables`` are set on
+    the callee channel (both chosen by a CRM webhook, :mod:`engine.routing.webhook_route`).
+    """
 
     route_type: str
     target: str
@@ -114,6 +120,9 @@ class Route:
     ring_timeout_s: int
     fallback_type: str | None = None
     fallback_target: str | None = None
+    caller_id_num: str | None = None
+    caller_id_name: str | None = None
+    variables: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +225,20 @@ def _guard(call: Call, action: str, *allowed: CallState) -> None:
 def _on_route_resolved(call: Call, event: RouteResolved, now: float) -> tuple[Call, list[fx.Effect]]:
     _guard(call, "dial route", CallState.ROUTING)
     route = event.route
+    if route.route_type == "voicemail":
+        # nobody to dial: the caller goes where a voicemail fallback sends it
+        call = dataclasses.replace(
+            call,
+            state=CallState.FALLBACK,
+            route=route,
+            tenant_id=event.tenant_id,
+            disposition="NO ANSWER",
+            fallback_taken="voicemail",
+        )
+        return call, [
+            fx.Continue(call.caller.channel_id, FALLBACK_CONTEXT_VOICEMAIL, route.target),
+            fx.Persist(call),
+        ]
     callee = Leg(call.callee_channel_id, "callee", route.target, start_at=now)
     call = dataclasses.replace(
         call, state=CallState.DIALING, route=route, callee=callee, tenant_id=event.tenant_id
@@ -226,8 +249,9 @@ def _on_route_resolved(call: Call, event: RouteResolved, now: float) -> tuple[Ca
             channel_id=callee.channel_id,
             dial_string=route.dial_string,
             caller_channel_id=call.caller.channel_id,
-            caller_id_num=call.caller_id_num,
-            caller_id_name=call.caller_id_name,
+            caller_id_num=route.caller_id_num or call.caller_id_num,
+            caller_id_name=route.caller_id_name or call.caller_id_name,
+            variables=route.variables,
         ),
         fx.Persist(call),
     ]

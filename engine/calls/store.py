@@ -1,6 +1,7 @@
 """The engine's database access for calls: route lookup, live-call snapshots, CDR and legs.
 
-Tables (``ara_schema``): ``tenants``, ``dids``, ``ps_endpoints``, ``active_calls``, ``cdr``, ``call_legs``.
+Tables (``ara_schema``): ``tenants``, ``dids``, ``crm_webhooks``, ``ps_endpoints``, ``active_calls``, ``cdr``,
+``call_legs``.
 All queries run on an asyncpg pool; times are converted from POSIX seconds to ``timestamptz``.
 """
 
@@ -17,6 +18,7 @@ import asyncpg
 
 from engine.calls.state import Call, CallState, Leg, Route
 from engine.q850 import cause_text
+from engine.routing.crm_webhook import CrmWebhook
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +26,16 @@ class TenantRoute:
     """What the database says about a dialled number for a tenant.
 
     ``tenant_id`` is None when the tenant does not exist; ``route`` is None when no DID or extension matches.
+    ``did_number`` is the matched DID (E.164). For a ``webhook`` route, ``webhook`` is the tenant's webhook that
+    ``dids.route_target`` names (None when it names none of the tenant's).
     """
 
     tenant_id: int | None
     tenant_status: str | None
     max_concurrent_calls: int
     route: Route | None
+    did_number: str | None = None
+    webhook: CrmWebhook | None = None
 
 
 def _ts(seconds: float | None) -> dt.datetime | None:
@@ -69,7 +75,7 @@ class CallStore:
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow(
                 """
-                SELECT t.id, t.status, t.max_concurrent_calls,
+                SELECT t.id, t.status, t.max_concurrent_calls, d.number,
                        d.route_type, d.route_target, d.ring_timeout_s, d.fallback_type, d.fallback_target
                   FROM tenants t
                   LEFT JOIN dids d ON d.tenant_id = t.id AND d.number = ANY($2::text[])
@@ -84,6 +90,7 @@ class CallStore:
             if row["route_type"] is not None:
                 route_type, target = row["route_type"], row["route_target"]
                 dial_string = _dial_string(tenant_slug, route_type, target)
+                webhook = await _webhook(conn, tenant_id, target) if route_type == "webhook" else None
                 return TenantRoute(
                     tenant_id,
                     status,
@@ -96,6 +103,8 @@ class CallStore:
                         fallback_type=row["fallback_type"],
                         fallback_target=row["fallback_target"],
                     ),
+                    did_number=row["number"],
+                    webhook=webhook,
                 )
             if dialled:
                 ep = endpoint_id(tenant_slug, dialled)
@@ -108,6 +117,11 @@ class CallStore:
                         Route("endpoint", ep, f"PJSIP/{ep}", self._default_ring_timeout_s),
                     )
             return TenantRoute(tenant_id, status, max_calls, None)
+
+    async def endpoint_exists(self, endpoint: str) -> bool:
+        """Whether ``ps_endpoints`` has ``endpoint`` (a tenant-prefixed id, ``acme-1001``)."""
+        async with self._pool.acquire() as conn:
+            return bool(await conn.fetchval("SELECT 1 FROM ps_endpoints WHERE id = $1", endpoint))
 
     async def tenant_id(self, tenant_slug: str) -> int | None:
         async with self._pool.acquire() as conn:
@@ -147,14 +161,18 @@ class CallStore:
 
         Idempotent on ``call_id`` (a re-adopted call that was already written is not written twice).
         Durations are whole seconds, rounded half up: ``duration_s`` from start to end, ``billsec_s`` from
-        answer to end (0 when never answered).
+        answer to end (0 when never answered). A caller who left while the route was being resolved (a CRM
+        webhook can take seconds) has no ``tenant_id`` yet: it is looked up by slug; an unknown tenant gets no CDR.
         """
-        if call.tenant_id is None:
-            return
         end = call.ended_at if call.ended_at is not None else call.started_at
         duration = _whole_seconds(end - call.started_at)
         billsec = _whole_seconds(end - call.answered_at) if call.answered_at is not None else 0
         async with self._pool.acquire() as conn, conn.transaction():
+            tenant_id = call.tenant_id
+            if tenant_id is None:
+                tenant_id = await conn.fetchval("SELECT id FROM tenants WHERE slug = $1", call.tenant_slug)
+                if tenant_id is None:
+                    return
             inserted = await conn.fetchval(
                 """
                 INSERT INTO cdr (tenant_id, call_id, direction, did, caller_id_num, caller_id_name,
@@ -164,7 +182,7 @@ class CallStore:
                 ON CONFLICT (call_id) DO NOTHING
                 RETURNING id
                 """,
-                call.tenant_id,
+                tenant_id,
                 call.call_id,
                 call.did,
                 call.caller_id_num,
@@ -189,7 +207,7 @@ class CallStore:
                     """,
                     [
                         (
-                            call.tenant_id,
+                            tenant_id,
                             call.call_id,
                             leg.channel_id,
                             leg.role,
@@ -203,6 +221,20 @@ class CallStore:
                     ],
                 )
             await conn.execute("DELETE FROM active_calls WHERE call_id = $1", call.call_id)
+
+
+async def _webhook(conn: asyncpg.Connection, tenant_id: int, target: str) -> CrmWebhook | None:
+    """The tenant's ``crm_webhooks`` row whose id ``dids.route_target`` names (decimal text), else None."""
+    if not target.isascii() or not target.isdigit() or len(target) > 18:
+        return None
+    row = await conn.fetchrow(
+        "SELECT id, url, secret, timeout_s FROM crm_webhooks WHERE id = $1 AND tenant_id = $2",
+        int(target),
+        tenant_id,
+    )
+    if row is None:
+        return None
+    return CrmWebhook(row["id"], row["url"], row["secret"], float(row["timeout_s"]))
 
 
 def _dial_string(tenant_slug: str, route_type: str, target: str) -> str:
@@ -246,5 +278,7 @@ def from_snapshot(data: dict[str, Any]) -> Call:
     if data.get("callee") is not None:
         data["callee"] = Leg(**data["callee"])
     if data.get("route") is not None:
-        data["route"] = Route(**data["route"])
+        route = dict(data["route"])
+        route["variables"] = tuple((str(k), str(v)) for k, v in route.get("variables", ()))
+        data["route"] = Route(**route)
     return Call(**data)

@@ -30,6 +30,7 @@ from engine.runtime import Engine
 from ringline.stack import db_parts
 from tests.faults import FaultProxy
 from tests.peers.sip_peer import PeerCarrier, PeerPhone, SipPeer
+from tests.scenarios import eventually
 
 TENANT = "itest"
 MAIN_SIP, MAIN_HTTP = 16060, 16088
@@ -166,6 +167,8 @@ async def running_engine(lab: Lab) -> AsyncIterator[RunningEngine]:
     task = asyncio.create_task(engine.run())
     try:
         await asyncio.wait_for(engine.wait_connected(), 10)
+        # the first reconciliation has run (it is awaited before the stream delivers events)
+        await eventually(lambda: engine.last_reconcile is not None, timeout_s=10, what="first reconcile")
         yield RunningEngine(engine, proxy, task, pool)
     finally:
         await engine.close()

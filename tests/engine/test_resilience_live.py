@@ -166,3 +166,29 @@ async def test_engine_killed_mid_call_readopts_the_call_after_restart(lab: Lab, 
                 except TimeoutError:
                     proc.kill()
                     await proc.wait()
+
+
+async def test_orphan_channel_created_by_an_engine_is_hung_up_on_reconnect(
+    lab: Lab, running_engine: RunningEngine
+) -> None:
+    # a callee channel of a call no engine knows (e.g. its engine died between create and dial)
+    orphan = "00000000-0000-4000-8000-000000000000-callee"
+    async with _ari() as ari:
+        await ari.request(
+            "POST",
+            "/channels/create",
+            params={"endpoint": f"PJSIP/{TENANT}-1003", "app": "ringline", "channelId": orphan},
+        )
+        assert orphan in {c.id for c in await ari.channels_list()}
+        connects = running_engine.engine.statistics().ari_connects
+        await running_engine.proxy.cut_all()
+        await eventually(
+            lambda: running_engine.engine.statistics().ari_connects > connects, timeout_s=10, what="reconnected"
+        )
+
+        async def orphan_gone() -> bool:
+            return orphan not in {c.id for c in await ari.channels_list()}
+
+        await eventually(orphan_gone, timeout_s=10, what="orphan hung up")
+    report = running_engine.engine.last_reconcile
+    assert report is not None and report.orphan_channels == [orphan]
