@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -38,13 +39,17 @@ def _config() -> EngineConfig:
 
 
 async def _run(config: EngineConfig) -> None:
-    pool = await create_pool(config.database_url, attempts=3)
+    # the engine sets no session state on pooled connections: skip asyncpg's reset on every release
+    pool = await create_pool(config.database_url, attempts=3, reset_on_release=False)
     engine = Engine(config, pool)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     task = asyncio.create_task(engine.run(), name="engine")
+    # objects alive after start-up are permanent: keep them out of the cyclic collector's full passes
+    # (gen-2 pauses of 50-100 ms were measured under load)
+    gc.freeze()
     try:
         await asyncio.wait({task, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
     finally:

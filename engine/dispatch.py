@@ -84,6 +84,7 @@ class Dispatcher:
         self._actors: dict[str, CallActor] = {}
         self._by_channel: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._per_tenant: dict[str, int] = {}
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -91,6 +92,7 @@ class Dispatcher:
         """Adopt ``call`` (new or re-adopted) and start its actor with ``initial`` effects."""
         actor = CallActor(call, self._perform, self._clock, self._on_change)
         self._actors[call.call_id] = actor
+        self._per_tenant[call.tenant_slug] = self._per_tenant.get(call.tenant_slug, 0) + 1
         self.map_channel(call.caller.channel_id, call.call_id)
         # the callee id is known in advance (see Call.callee_channel_id): map it before it exists
         self.map_channel(call.callee_channel_id, call.call_id)
@@ -110,7 +112,11 @@ class Dispatcher:
 
     def _forget(self, actor: CallActor) -> None:
         call_id = actor.call.call_id
-        self._actors.pop(call_id, None)
+        if self._actors.pop(call_id, None) is not None:
+            slug = actor.call.tenant_slug
+            self._per_tenant[slug] -= 1
+            if not self._per_tenant[slug]:
+                del self._per_tenant[slug]
         for ch in (actor.call.caller.channel_id, actor.call.callee_channel_id):
             if self._by_channel.get(ch) == call_id:
                 del self._by_channel[ch]
@@ -134,6 +140,10 @@ class Dispatcher:
     def calls(self) -> list[Call]:
         """Current value of every live call."""
         return [a.call for a in self._actors.values()]
+
+    def count_for_tenant(self, tenant_slug: str) -> int:
+        """Live calls of one tenant (kept as a count: route lookups must not scan every call)."""
+        return self._per_tenant.get(tenant_slug, 0)
 
     def __len__(self) -> int:
         return len(self._actors)
