@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from engine.webhooks.deliverer import DeliverySettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +33,5 @@ class EngineConfig:
     """Largest CRM webhook response body read (bytes); a longer one is an invalid body."""
     crm_webhook_connections: int = 100
     """Connection pool size of the engine's HTTP client session towards CRMs (simultaneous connections)."""
+    event_delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    """Event webhooks (``event_outbox``): request timeout, batch size, poll interval, claim lease, retry backoff."""

@@ -35,3 +35,8 @@ CRM_WEBHOOK_SECONDS = Histogram(
     "From sending a CRM routing webhook request to its complete answer or failure (seconds)",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0),
 )
+EVENT_DELIVERIES = Counter(
+    "ringline_engine_event_deliveries_total",
+    "Event webhook delivery attempts by result: delivered (2xx), http_status, timeout, connection_error",
+    ["result"],
+)

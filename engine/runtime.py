@@ -6,7 +6,8 @@ Wiring of one engine instance: an :class:`~engine.ari.client.AriClient` for REST
 for the effects and a :class:`~engine.calls.store.CallStore` on PostgreSQL. After every (re)connection the
 engine reconciles with Asterisk (:mod:`engine.calls.recovery`) before handling further events. One HTTP client
 session, created on first use and closed by :meth:`Engine.close`, carries the CRM routing webhooks
-(:mod:`engine.routing.webhook_route`).
+(:mod:`engine.routing.webhook_route`) and the event webhooks: a :class:`~engine.webhooks.deliverer.Deliverer`
+started by :meth:`Engine.run` and stopped by :meth:`Engine.close` drains the event outbox to the tenants' CRMs.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from engine.dispatch import Dispatcher
 from engine.q850 import NORMAL_CLEARING
 from engine.routing.webhook_route import WebhookRouter
 from engine.stasis import dialled_number, endpoint_of
+from engine.webhooks.deliverer import Deliverer
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,13 @@ class Engine:
                 now=self._clock.now,
             ),
         )
+        self.deliverer = Deliverer(
+            pool,
+            self.http_session,
+            owner=f"{config.instance_id}-{uuid.uuid4().hex[:12]}",
+            settings=config.event_delivery,
+            clock=self._clock,
+        )
         self.dispatcher = Dispatcher(self._executor.perform, self._clock, self._on_change)
         self._events = AriEventStream(
             ari_root,
@@ -102,17 +111,23 @@ class Engine:
 
     # ----------------------------------------------------------------- lifecycle
     async def run(self) -> None:
-        """Consume ARI events until cancelled (reconnecting as needed)."""
-        await self._events.run(self._handle)
+        """Deliver events and consume ARI events until cancelled (reconnecting as needed)."""
+        self.deliverer.start()
+        try:
+            await self._events.run(self._handle)
+        finally:
+            await self.deliverer.close()
 
     async def wait_connected(self) -> None:
         await self._events.wait_connected()
 
     async def close(self) -> None:
-        """Stop taking events, let CDR writes in flight finish, cancel call actors, close ARI and HTTP."""
+        """Stop taking events, let CDR writes in flight finish, cancel call actors, stop the event deliverer
+        (events not yet delivered stay in the outbox), close ARI and HTTP."""
         await self._events.close()
         await self._executor.wait_finishing()
         await self.dispatcher.close()
+        await self.deliverer.close()
         await self.ari.close()
         if self._http is not None:
             http, self._http = self._http, None
@@ -139,7 +154,7 @@ class Engine:
         )
 
     def active_calls(self, tenant_slug: str) -> int:
-        return sum(1 for c in self.dispatcher.calls() if c.tenant_slug == tenant_slug)
+        return self.dispatcher.count_for_tenant(tenant_slug)
 
     # ----------------------------------------------------------------- events in
     def _handle(self, event: Event) -> None:

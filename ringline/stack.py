@@ -2,7 +2,8 @@
 
 Start order (stop is the reverse): PostgreSQL (``DATABASE_URL`` or embedded) -> alembic migrations -> asyncpg
 pool -> demo tenant seed -> FastAGI server -> Asterisk (provisioned root, rendered configs, supervised process;
-skipped when ``RINGLINE_ARI_URL`` points at an existing Asterisk) -> engine (ARI events) -> web (health/status/metrics).
+skipped when ``RINGLINE_ARI_URL`` points at an existing Asterisk) -> engine (ARI events) -> web (health/status/metrics,
+REST API).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from engine.config import EngineConfig
 from engine.runtime import Engine
 from ringline.settings import Settings
 from web.app import make_app
+from web.auth.config import AuthConfig, load_or_create_jwt_secret
 
 log = logging.getLogger("ringline")
 
@@ -224,7 +226,8 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
                 "demo": {**demo, "sip": f"127.0.0.1:{settings.sip_port}"},
             }
 
-        runner = web.AppRunner(make_app(status))
+        jwt_secret = await asyncio.to_thread(load_or_create_jwt_secret, settings.data_dir)
+        runner = web.AppRunner(make_app(status, pool=pool, auth=AuthConfig(jwt_secret)))
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, settings.http_host, settings.http_port)

@@ -1,38 +1,68 @@
-"""The web application: health, a status page and Prometheus metrics (REST, Socket.IO and pages come later).
+"""The web application: health, a status page, Prometheus metrics and, given a database pool, the REST API.
 
 Routes:
 - ``GET /health`` -> ``{"status": "ok"|"degraded", "checks": {...}}`` (200 when ok, 503 when degraded)
 - ``GET /`` -> an HTML status page (engine, ARI, calls, how to place a test call)
 - ``GET /metrics`` -> Prometheus text exposition of the process's metrics
+- ``/api/...`` (with ``pool`` and ``auth``) -> ``web.auth.http``; every API route passes the guard
+  (``web.auth.guard``) and every API error is JSON (``web.errors``)
+
+Middlewares, outermost first: errors (JSON errors, logged 500s) -> guard (authenticate, scope, authorise).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import time
 from pathlib import Path
-from typing import Any
 
+import asyncpg
 import jinja2
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-StatusProvider = Callable[[], Awaitable[dict[str, Any]]]
-STATUS: web.AppKey[StatusProvider] = web.AppKey("status", StatusProvider)  # type: ignore[arg-type]
-TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates", jinja2.Environment)
+from web.auth import guard
+from web.auth import http as auth_http
+from web.auth.config import AuthConfig
+from web.errors import error_middleware
+from web.keys import AUTH_CONFIG, CLOCK, POOL, STATUS, TEMPLATES, Clock, StatusProvider
+
+__all__ = ["STATUS", "TEMPLATES", "StatusProvider", "make_app"]
 
 _TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
-def make_app(status: StatusProvider) -> web.Application:
-    """Build the aiohttp application. ``status`` returns the current status dict (see ``/health``)."""
-    app = web.Application()
+def make_app(
+    status: StatusProvider,
+    *,
+    pool: asyncpg.Pool | None = None,
+    auth: AuthConfig | None = None,
+    clock: Clock = time.time,
+) -> web.Application:
+    """Build the aiohttp application. ``status`` returns the current status dict (see ``/health``).
+
+    With ``pool`` and ``auth`` the API is mounted; ``clock`` (seconds since the epoch) is what token expiry
+    is measured against.
+
+    Raises:
+        ValueError: only one of ``pool`` and ``auth`` given.
+        RuntimeError: an ``/api/`` route without a guard declaration.
+    """
+    if (pool is None) != (auth is None):
+        raise ValueError("pool and auth go together")
+    app = web.Application(middlewares=[error_middleware, guard.guard_middleware])
     app[STATUS] = status
     app[TEMPLATES] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATE_DIR), autoescape=True, undefined=jinja2.StrictUndefined
     )
+    app[CLOCK] = clock
     app.router.add_get("/health", health)
     app.router.add_get("/", index)
     app.router.add_get("/metrics", metrics)
+    if pool is not None and auth is not None:
+        app[POOL] = pool
+        app[AUTH_CONFIG] = auth
+        auth_http.add_routes(app.router)
+    guard.check_routes(app)
     return app
 
 

@@ -6,6 +6,8 @@
 - ``calls``: ``cdr``, ``call_legs``, ``active_calls``.
 - ``audit``: ``audit_log``.
 - ``crm``: ``crm_webhooks``.
+- ``events``: ``event_subscriptions``, ``event_outbox``.
+- ``auth``: ``refresh_tokens``, ``api_keys``.
 
 Constraint names follow PostgreSQL's own defaults (``<table>_pkey``, ``<table>_<col>_key``,
 ``<table>_<col>_fkey``, ``<table>_<name>_check``) so ``IntegrityViolation.constraint_name`` reads the same
@@ -25,6 +27,6 @@ metadata = sa.MetaData(
 )
 
 # The table modules attach themselves to ``metadata``; import them after it exists.
-from ara_schema.tables import audit, calls, crm, pjsip, tenancy  # noqa: E402
+from ara_schema.tables import audit, auth, calls, crm, events, pjsip, tenancy  # noqa: E402
 
-__all__ = ["audit", "calls", "crm", "metadata", "pjsip", "tenancy"]
+__all__ = ["audit", "auth", "calls", "crm", "events", "metadata", "pjsip", "tenancy"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from engine.webhooks.events import EventType
+
 if TYPE_CHECKING:
     from engine.calls.state import Call
 
@@ -110,7 +112,18 @@ class FinishCall:
     call: Call
 
 
+@dataclass(frozen=True, slots=True)
+class PublishEvent:
+    """Write the event ``event_type`` (``call.ringing``, ``call.answered``) about ``call`` at ``at`` (POSIX s) to
+    the event outbox, for the tenant's subscribed CRMs. (``call.ended`` is written by :class:`FinishCall`, in
+    the CDR's transaction.)"""
+
+    event_type: EventType
+    call: Call
+    at: float
+
+
 Effect = (
     ResolveRoute | Ring | CreateCallee | Dial | Answer | Bridge | Hangup | Continue | DestroyBridge
-    | Persist | FinishCall
+    | Persist | FinishCall | PublishEvent
 )

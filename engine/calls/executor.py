@@ -135,6 +135,8 @@ class Executor:
                 await self._store.persist(snap)
             case fx.FinishCall(call=done):
                 await self._finish(done)
+            case fx.PublishEvent(event_type=event_type, call=subject, at=at):
+                await self._store.publish(event_type, subject, at=at)
         return []
 
     def _first_command(self, call: Call) -> None:

@@ -8,9 +8,10 @@ value, a snapshot of it can be persisted after each stable transition and re-ado
 States and transitions (``*`` = any non-final state)::
 
     ROUTING  --RouteResolved(endpoint)-->  DIALING (callee created) --CalleeReady--> (dial) --Dial RINGING--> RINGING
+                                           (the first Dial RINGING publishes call.ringing)
     ROUTING  --RouteResolved(voicemail)->  FALLBACK (caller continues into the mailbox)
     ROUTING  --RouteFailed-------------->  HANGING_UP (caller hung up with the route's cause)
-    DIALING/RINGING --Dial ANSWER------->  BRIDGED
+    DIALING/RINGING --Dial ANSWER------->  BRIDGED (publishes call.answered)
     DIALING/RINGING --Dial BUSY|NOANSWER|CONGESTION|CHANUNAVAIL--> FALLBACK (voicemail) | HANGING_UP
     DIALING/RINGING --caller gone------->  ENDED (callee hung up)
     BRIDGED  --either leg gone---------->  ENDED (other leg hung up, bridge destroyed)
@@ -18,7 +19,8 @@ States and transitions (``*`` = any non-final state)::
     HANGING_UP --caller gone------------>  ENDED
     *        --EffectFailed------------->  HANGING_UP (every leg hung up)
 
-``ENDED`` emits :class:`~engine.calls.effects.FinishCall` exactly once, which writes the CDR.
+``ENDED`` emits :class:`~engine.calls.effects.FinishCall` exactly once, which writes the CDR (and the
+``call.ended`` event with it).
 
 Times are POSIX seconds (float) from the engine's injected clock.
 """
@@ -147,6 +149,8 @@ class Call:
     started_at: float = 0.0
     answered_at: float | None = None
     ended_at: float | None = None
+    ringing_at: float | None = None
+    """When the callee first rang (the first ``Dial`` RINGING; ``call.ringing`` was published then)."""
 
     @property
     def callee_channel_id(self) -> str:
@@ -280,6 +284,9 @@ def _on_dial_status(call: Call, event: DialStatusChanged, now: float) -> tuple[C
     if call.state not in (CallState.DIALING, CallState.RINGING):
         return call, []  # late dial events after the caller left are of no consequence
     if status in ("RINGING", "PROGRESS"):
+        if status == "RINGING" and call.ringing_at is None:
+            call = dataclasses.replace(call, state=CallState.RINGING, dial_status=status, ringing_at=now)
+            return call, [fx.PublishEvent("call.ringing", call, now)]
         return dataclasses.replace(call, state=CallState.RINGING, dial_status=status), []
     if status == "ANSWER":
         assert call.callee is not None
@@ -296,6 +303,7 @@ def _on_dial_status(call: Call, event: DialStatusChanged, now: float) -> tuple[C
         return call, [
             fx.Answer(call.caller.channel_id),
             fx.Bridge(call.bridge_name, (call.caller.channel_id, callee.channel_id)),
+            fx.PublishEvent("call.answered", call, now),
             fx.Persist(call),
         ]
     disposition = _DISPOSITION_BY_DIAL_STATUS.get(status)

@@ -1,7 +1,7 @@
 """The engine's database access for calls: route lookup, live-call snapshots, CDR and legs.
 
 Tables (``ara_schema``): ``tenants``, ``dids``, ``crm_webhooks``, ``ps_endpoints``, ``active_calls``, ``cdr``,
-``call_legs``.
+``call_legs``, ``event_outbox`` (the ``call.*`` events, :mod:`engine.webhooks.outbox`).
 All queries run on an asyncpg pool; times are converted from POSIX seconds to ``timestamptz``.
 """
 
@@ -16,9 +16,12 @@ from typing import Any
 
 import asyncpg
 
+from engine.calls import notifier
 from engine.calls.state import Call, CallState, Leg, Route
 from engine.q850 import cause_text
 from engine.routing.crm_webhook import CrmWebhook
+from engine.webhooks import outbox
+from engine.webhooks.events import CALL_ENDED, EventType, event_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +159,28 @@ class CallStore:
             )
         return [from_snapshot(json.loads(r["snapshot"])) for r in rows]
 
-    async def finish(self, call: Call) -> None:
-        """Write the CDR and its legs and drop the snapshot, in one transaction.
+    async def publish(self, event_type: EventType, call: Call, *, at: float) -> int:
+        """Write ``call.ringing`` / ``call.answered`` for ``call`` (at ``at``, POSIX seconds) to the event outbox;
+        returns the rows written (one per subscription; none for a call whose tenant is unknown). Idempotent: the
+        key is derived from ``call_id`` and the type."""
+        if call.tenant_id is None:
+            return 0
+        payload = notifier.call_progress(call, event_type, at=at, destination=_destination(call))
+        async with self._pool.acquire() as conn, conn.transaction():
+            return await outbox.enqueue(
+                conn,
+                tenant_id=call.tenant_id,
+                event_type=event_type,
+                key=event_key(call.call_id, event_type),
+                payload=payload,
+                ordering_key=call.call_id,
+            )
 
-        Idempotent on ``call_id`` (a re-adopted call that was already written is not written twice).
+    async def finish(self, call: Call) -> None:
+        """Write the CDR and its legs, the ``call.ended`` event and drop the snapshot, in one transaction.
+
+        Idempotent on ``call_id`` (a re-adopted call that was already written is not written twice, nor is its
+        ``call.ended``: the event is written only with the CDR row, so it is never lost nor duplicated).
         Durations are whole seconds, rounded half up: ``duration_s`` from start to end, ``billsec_s`` from
         answer to end (0 when never answered). A caller who left while the route was being resolved (a CRM
         webhook can take seconds) has no ``tenant_id`` yet: it is looked up by slug; an unknown tenant gets no CDR.
@@ -167,6 +188,7 @@ class CallStore:
         end = call.ended_at if call.ended_at is not None else call.started_at
         duration = _whole_seconds(end - call.started_at)
         billsec = _whole_seconds(end - call.answered_at) if call.answered_at is not None else 0
+        destination = _destination(call)
         async with self._pool.acquire() as conn, conn.transaction():
             tenant_id = call.tenant_id
             if tenant_id is None:
@@ -187,7 +209,7 @@ class CallStore:
                 call.did,
                 call.caller_id_num,
                 call.caller_id_name,
-                _destination(call),
+                destination,
                 call.disposition or "FAILED",
                 _ts(call.started_at),
                 _ts(call.answered_at),
@@ -219,6 +241,21 @@ class CallStore:
                         )
                         for leg in call.legs()
                     ],
+                )
+                await outbox.enqueue(
+                    conn,
+                    tenant_id=tenant_id,
+                    event_type=CALL_ENDED,
+                    key=event_key(call.call_id, CALL_ENDED),
+                    payload=notifier.call_ended(
+                        call,
+                        end=end,
+                        destination=destination,
+                        duration_s=duration,
+                        billsec_s=billsec,
+                        hangup_cause_text=cause_text(call.hangup_cause),
+                    ),
+                    ordering_key=call.call_id,
                 )
             await conn.execute("DELETE FROM active_calls WHERE call_id = $1", call.call_id)
 

@@ -54,7 +54,7 @@ def test_given_no_server_when_started_then_tcp_connection_migrations_and_stop(
         assert EmbeddedPostgres(datadir, port=port).start() == url  # reuse: same datadir, already running
 
         migrate.upgrade(url)
-        assert migrate.current(url) == "0003"
+        assert migrate.current(url) == "0005"
 
         with pytest.raises(EmbeddedPostgresError, match=f"already runs on port {port}, not {port + 1}"):
             EmbeddedPostgres(datadir, port=port + 1).start()
@@ -67,7 +67,7 @@ def test_given_no_server_when_started_then_tcp_connection_migrations_and_stop(
     # Restart on the same data directory keeps the data.
     try:
         server.start()
-        assert migrate.current(server.url) == "0003"
+        assert migrate.current(server.url) == "0005"
     finally:
         server.stop()
 

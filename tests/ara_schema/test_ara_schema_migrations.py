@@ -13,7 +13,7 @@ from ara_schema.errors import DatabaseUnavailable, MigrationError
 from ara_schema.migrations import VERSION_TABLE
 
 RINGLINE_TABLES = {"tenants", "users", "user_roles", "dids", "cdr", "call_legs", "active_calls", "audit_log",
-                   "crm_webhooks"}
+                   "crm_webhooks", "event_subscriptions", "event_outbox", "refresh_tokens", "api_keys"}
 PS_TABLES = {
     "ps_endpoints",
     "ps_auths",
@@ -45,7 +45,7 @@ def test_given_empty_database_when_upgrade_then_every_table_exists_at_head(
 
     migrate.upgrade(dsn)
 
-    assert migrate.current(dsn) == "0003"
+    assert migrate.current(dsn) == "0005"
     assert _tables(dsn) == PS_TABLES | RINGLINE_TABLES | {VERSION_TABLE}
 
 
@@ -54,7 +54,7 @@ def test_given_database_at_head_when_upgrade_again_then_nothing_changes(migrated
     migrate.upgrade(migrated_dsn)
     migrate.upgrade(migrated_dsn, "head")
     assert _tables(migrated_dsn) == before
-    assert _version_rows(migrated_dsn) == ["0003"]
+    assert _version_rows(migrated_dsn) == ["0005"]
 
 
 def test_given_empty_database_when_upgraded_step_by_step_then_same_head(
@@ -65,7 +65,7 @@ def test_given_empty_database_when_upgraded_step_by_step_then_same_head(
     assert migrate.current(dsn) == "0001"
     assert _tables(dsn) == PS_TABLES | {VERSION_TABLE}
     migrate.upgrade(dsn)
-    assert migrate.current(dsn) == "0003"
+    assert migrate.current(dsn) == "0005"
 
 
 def test_given_two_engines_starting_together_when_both_upgrade_then_both_succeed(
@@ -88,13 +88,13 @@ def test_given_two_engines_starting_together_when_both_upgrade_then_both_succeed
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert _version_rows(dsn) == ["0003"]
+    assert _version_rows(dsn) == ["0005"]
 
 
 def test_given_unknown_revision_when_upgrade_then_migration_error(migrated_dsn: str) -> None:
     with pytest.raises(MigrationError, match=r"cannot upgrade .* to 'nope'"):
         migrate.upgrade(migrated_dsn, "nope")
-    assert migrate.current(migrated_dsn) == "0003"
+    assert migrate.current(migrated_dsn) == "0005"
 
 
 def test_given_closed_port_when_upgrade_then_one_line_database_unavailable(
@@ -124,7 +124,7 @@ def test_given_missing_database_when_upgrade_then_reason_names_it(pg_admin: str)
 def test_given_keyword_dsn_when_current_then_it_is_accepted(migrated_dsn: str) -> None:
     info = psycopg.conninfo.conninfo_to_dict(migrated_dsn)
     keyword = " ".join(f"{k}={v}" for k, v in info.items())
-    assert migrate.current(keyword) == "0003"
+    assert migrate.current(keyword) == "0005"
 
 
 def test_given_garbage_dsn_then_value_error() -> None:
