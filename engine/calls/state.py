@@ -257,7 +257,8 @@ def _on_route_resolved(call: Call, event: RouteResolved, now: float) -> tuple[Ca
             caller_id_name=route.caller_id_name or call.caller_id_name,
             variables=route.variables,
         ),
-        fx.Persist(call),
+        # no snapshot while dialling: if the engine dies now, the caller is still in Stasis and a restarted
+        # engine routes it again (recovery.plan's "new callers"), hanging up the orphan callee
     ]
 
 
@@ -358,9 +359,10 @@ def _on_effect_failed(call: Call, event: EffectFailed, now: float) -> tuple[Call
     if call.state is CallState.HANGING_UP and not call.caller.gone:
         # already tearing down: the hangup itself failed; nothing more to try than a second hangup
         return call, []
-    disposition: Disposition = call.disposition if call.state is CallState.BRIDGED and call.disposition else (
-        "FAILED"
-    )
+    # An answered call stays ANSWERED if a later step fails, but not when the parties were never connected:
+    # a failed Answer/Bridge (e.g. the callee hung up before the bridge: ARI 400 "Channel not found") is FAILED.
+    connected = call.state is CallState.BRIDGED and event.effect not in ("Answer", "Bridge")
+    disposition: Disposition = call.disposition if connected and call.disposition else "FAILED"
     call = dataclasses.replace(call, state=CallState.HANGING_UP, disposition=disposition)
     if not call.live_channel_ids:
         return _end(call, first_cause=call.hangup_cause, now=now)

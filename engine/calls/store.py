@@ -195,14 +195,31 @@ class CallStore:
                 tenant_id = await conn.fetchval("SELECT id FROM tenants WHERE slug = $1", call.tenant_slug)
                 if tenant_id is None:
                     return
+            # one statement (one round trip): the CDR row, its legs only if the row is new, the snapshot gone
+            legs = call.legs()
             inserted = await conn.fetchval(
                 """
-                INSERT INTO cdr (tenant_id, call_id, direction, did, caller_id_num, caller_id_name,
-                                 destination, disposition, start_at, answer_at, end_at, duration_s,
-                                 billsec_s, hangup_cause, hangup_cause_text)
-                VALUES ($1, $2, 'inbound', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-                ON CONFLICT (call_id) DO NOTHING
-                RETURNING id
+                WITH c AS (
+                    INSERT INTO cdr (tenant_id, call_id, direction, did, caller_id_num, caller_id_name,
+                                     destination, disposition, start_at, answer_at, end_at, duration_s,
+                                     billsec_s, hangup_cause, hangup_cause_text)
+                    VALUES ($1, $2, 'inbound', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                    ON CONFLICT (call_id) DO NOTHING
+                    RETURNING id
+                ), l AS (
+                    INSERT INTO call_legs (tenant_id, call_id, channel_id, role, endpoint, start_at,
+                                           answer_at, end_at, hangup_cause)
+                    SELECT $1, $2, x.channel_id, x.role, x.endpoint, x.start_at, x.answer_at, x.end_at,
+                           x.hangup_cause
+                      FROM unnest($15::text[], $16::text[], $17::text[], $18::timestamptz[],
+                                  $19::timestamptz[], $20::timestamptz[], $21::int[])
+                           AS x(channel_id, role, endpoint, start_at, answer_at, end_at, hangup_cause)
+                     WHERE EXISTS (SELECT 1 FROM c)
+                    ON CONFLICT (channel_id) DO NOTHING
+                ), d AS (
+                    DELETE FROM active_calls WHERE call_id = $2
+                )
+                SELECT id FROM c
                 """,
                 tenant_id,
                 call.call_id,
@@ -218,30 +235,15 @@ class CallStore:
                 billsec,
                 call.hangup_cause,
                 cause_text(call.hangup_cause),
+                [leg.channel_id for leg in legs],
+                [leg.role for leg in legs],
+                [leg.endpoint for leg in legs],
+                [_ts(leg.start_at) for leg in legs],
+                [_ts(leg.answer_at) for leg in legs],
+                [_ts(leg.end_at) for leg in legs],
+                [leg.hangup_cause for leg in legs],
             )
             if inserted is not None:
-                await conn.executemany(
-                    """
-                    INSERT INTO call_legs (tenant_id, call_id, channel_id, role, endpoint, start_at,
-                                           answer_at, end_at, hangup_cause)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                    ON CONFLICT (channel_id) DO NOTHING
-                    """,
-                    [
-                        (
-                            tenant_id,
-                            call.call_id,
-                            leg.channel_id,
-                            leg.role,
-                            leg.endpoint,
-                            _ts(leg.start_at),
-                            _ts(leg.answer_at),
-                            _ts(leg.end_at),
-                            leg.hangup_cause,
-                        )
-                        for leg in call.legs()
-                    ],
-                )
                 await outbox.enqueue(
                     conn,
                     tenant_id=tenant_id,
@@ -257,7 +259,6 @@ class CallStore:
                     ),
                     ordering_key=call.call_id,
                 )
-            await conn.execute("DELETE FROM active_calls WHERE call_id = $1", call.call_id)
 
 
 async def _webhook(conn: asyncpg.Connection, tenant_id: int, target: str) -> CrmWebhook | None:
