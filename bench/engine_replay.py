@@ -157,6 +157,9 @@ class NoIoStore:
     async def finish(self, call: Call) -> None:
         self.dispositions[call.disposition or "None"] += 1
 
+    async def publish(self, event_type: str, call: Call, *, at: float) -> int:
+        return 0  # event outbox rows (call.ringing / call.answered) are database writes: dropped here
+
 
 def no_io_engine() -> tuple[Engine, NoIoStore]:
     """A real :class:`Engine` whose executor talks to :class:`NoIoAri` and :class:`NoIoStore`."""
