@@ -3,13 +3,11 @@
 Ports: main instance SIP 15060 (UDP+TCP), HTTP/ARI 18088, RTP 16000-16499; SIP peer 15070, RTP 17000-17499
 (a developer's instance uses 5060/8088, other test suites 25060/28088 and 35060/38088).
 
-When the root is missing these tests skip, except under CI (``CI=true``), where a missing root is a failure:
-provision it first (``ringline asterisk up`` or ``dialplan.asterisk.provision.provision_root``).
+The test session provisions the root before collection (tests/conftest.py); a missing root is a failure.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -24,22 +22,16 @@ PEER_SIP_PORT = 15070
 PEER_RTP = (17000, 17499)
 
 
-def running_in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
 @pytest.fixture(scope="session")
 def provisioned_root() -> Path:
-    """The debootstrap root with Asterisk 22 (fails under CI, skips otherwise, when not provisioned)."""
+    """The debootstrap root with Asterisk 22 (the session provisions it; missing here is a failure)."""
     root = asterisk_root()
     if not marker_path(root).exists():
         message = (
             f"Asterisk root {root} is not provisioned (no {marker_path(root).name}); run "
             "dialplan.asterisk.provision.provision_root or `ringline asterisk up` first"
         )
-        if running_in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail(message)
     return root
 
 

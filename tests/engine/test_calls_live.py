@@ -34,7 +34,8 @@ async def cdr_for(database_url: str, did: str, since: float, *, timeout_s: float
         finally:
             await conn.close()
 
-    return await eventually(probe, timeout_s=timeout_s, what=f"CDR for {did}")
+    found: dict[str, Any] = await eventually(probe, timeout_s=timeout_s, what=f"CDR for {did}")
+    return found
 
 
 async def test_extension_in_database_is_visible_to_asterisk_and_registers(lab: Lab) -> None:

@@ -182,7 +182,8 @@ def results(result: str) -> float:
 
 async def then_crm_was_asked_once(crm: Crm, did: str) -> CrmRequest:
     """The CRM got one request for ``did``, signed with the tenant's secret, with the documented payload."""
-    [request] = await eventually(lambda: crm.requests_for(did), what=f"a CRM request for {did}")
+    requests: list[CrmRequest] = await eventually(lambda: crm.requests_for(did), what=f"a CRM request for {did}")
+    [request] = requests
     assert request.verified, request
     assert request.payload["tenant"] == TENANT
     assert request.payload["to"] == did and request.payload["ivr_inputs"] == {}
