@@ -165,7 +165,7 @@ class Executor:
             )
         if route.route_type == "webhook" and self._webhooks is not None:
             return await self._resolve_webhook(call, found, route, self._webhooks)
-        if route.route_type != "endpoint":
+        if route.route_type not in ("endpoint", "voicemail"):
             return RouteFailed(
                 call.call_id,
                 TEMPORARY_FAILURE,

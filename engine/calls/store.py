@@ -298,6 +298,8 @@ def _whole_seconds(seconds: float) -> int:
 
 
 def _destination(call: Call) -> str | None:
+    if call.route is not None and call.route.route_type == "voicemail":
+        return f"voicemail:{call.route.target}"
     if call.fallback_taken == "voicemail" and call.route is not None:
         return f"voicemail:{call.route.fallback_target}"
     return call.route.target if call.route is not None else None

@@ -53,6 +53,7 @@ class Lab:
     did_noanswer: str = "+15550003"  # -> 1003 rings for ever, ring timeout 3 s (fallback hangup)
     did_busy_hangup: str = "+15550004"  # -> 1002 busy (fallback hangup)
     did_unregistered: str = "+15550005"  # -> 1009 has no contact (fallback hangup)
+    did_voicemail: str = "+15550006"  # -> straight to mailbox 1002
     mailbox: str = "1002"
 
 
@@ -75,6 +76,7 @@ async def _seed(conn: asyncpg.Connection) -> None:
     )
     await provisioning.create_did(conn, TENANT, "+15550004", "endpoint", "1002", fallback_type="hangup")
     await provisioning.create_did(conn, TENANT, "+15550005", "endpoint", "1009", fallback_type="hangup")
+    await provisioning.create_did(conn, TENANT, "+15550006", "voicemail", "1002")
 
 
 @pytest.fixture(scope="session")

@@ -99,6 +99,22 @@ async def test_busy_extension_takes_voicemail_fallback(lab: Lab, running_engine:
     assert voiced_seconds(message, CALLER_TONE_HZ) >= 3.0  # the caller's "message" is in the recording
 
 
+async def test_voicemail_did_sends_the_caller_straight_to_the_mailbox(
+    lab: Lab, running_engine: RunningEngine
+) -> None:
+    since = time.time()
+    inbox = lab.asterisk.inst.layout.host(lab.asterisk.inst.layout.spool_dir / "voicemail/default/1002/INBOX")
+    before = set(inbox.glob("msg*.txt")) if inbox.exists() else set()
+    call = await lab.peer.place_call(lab.did_voicemail, tone_hz=CALLER_TONE_HZ, talk_s=18.0)
+    await call.wait_ended(timeout_s=40)
+    assert call.answered
+    cdr = await cdr_for(lab.database_url, lab.did_voicemail, since)
+    assert cdr["destination"] == "voicemail:1002"
+    assert [leg["role"] for leg in cdr["legs"]] == ["caller"]  # nobody was dialled
+    new = await eventually(lambda: set(inbox.glob("msg*.txt")) - before, what="a new voicemail message")
+    assert len(new) == 1
+
+
 async def test_busy_extension_with_hangup_fallback_gives_user_busy(
     lab: Lab, running_engine: RunningEngine
 ) -> None:
