@@ -31,14 +31,15 @@ from typing import Literal
 from dialplan.agi.environment import AgiEnvironment
 from engine.calls.state import Route
 from engine.calls.store import TenantRoute
-from engine.q850 import CALL_REJECTED, TEMPORARY_FAILURE, UNALLOCATED_NUMBER
+from engine.routing.decision import ROUTABLE_TENANT_STATUSES, Refusal
+from engine.routing.decision import decide as shared_decide
 
 __all__ = ["AGI_CONTEXT_PREFIX", "ROUTABLE_TENANT_STATUSES", "RouteDecision", "RouteStatus", "decide", "tenant_slug"]
 
 RouteStatus = Literal["OK", "NOROUTE", "REJECTED"]
 
-ROUTABLE_TENANT_STATUSES = frozenset({"active", "trial"})
-"""``tenants.status`` values whose calls are routed (as in the engine's executor)."""
+DIALPLAN_ROUTE_TYPES = frozenset({"endpoint"})
+"""Route types the dialplan can dial after ``AGI()`` (the others need the engine)."""
 
 AGI_CONTEXT_PREFIX = "ringline-agi-"
 """Per-tenant AGI contexts are ``ringline-agi-<slug>`` (``dialplan/asterisk/templates/extensions.conf.j2``)."""
@@ -95,19 +96,10 @@ def tenant_slug(env: AgiEnvironment) -> str | None:
 
 
 def decide(found: TenantRoute, tenant: str, dialled: str) -> RouteDecision:
-    """The decision for ``dialled`` in ``tenant`` given what the database said (see the module table)."""
-    if found.tenant_id is None:
-        return RouteDecision("REJECTED", f"unknown tenant {tenant!r}", CALL_REJECTED)
-    if found.tenant_status not in ROUTABLE_TENANT_STATUSES:
-        return RouteDecision("REJECTED", f"tenant {tenant!r} is {found.tenant_status}", CALL_REJECTED)
-    route = found.route
-    if route is None:
-        return RouteDecision("NOROUTE", f"no DID or extension {dialled!r} in tenant {tenant!r}", UNALLOCATED_NUMBER)
-    if route.route_type != "endpoint" or not route.dial_string:
-        return RouteDecision(
-            "NOROUTE",
-            f"route type {route.route_type!r} of {dialled!r} is not dialled by the dialplan yet",
-            TEMPORARY_FAILURE,
-            route,
-        )
-    return RouteDecision("OK", route=route)
+    """The decision for ``dialled`` in ``tenant`` given what the database said (the engine's shared rules,
+    :func:`engine.routing.decision.decide`, with only ``endpoint`` routes usable from the dialplan)."""
+    decision = shared_decide(found, tenant, dialled, usable_types=DIALPLAN_ROUTE_TYPES)
+    if isinstance(decision, Refusal):
+        status: RouteStatus = "REJECTED" if decision.kind == "rejected" else "NOROUTE"
+        return RouteDecision(status, decision.reason, decision.cause, decision.route)
+    return RouteDecision("OK", route=decision)

@@ -21,10 +21,14 @@ from engine.calls import effects as fx
 from engine.calls.events import CallEvent, DialStatusChanged, EffectFailed, RouteFailed, RouteResolved
 from engine.calls.state import Call, Route
 from engine.calls.store import CallStore, TenantRoute
-from engine.q850 import CALL_REJECTED, NORMAL_CIRCUIT_CONGESTION, TEMPORARY_FAILURE, UNALLOCATED_NUMBER
+from engine.q850 import TEMPORARY_FAILURE
+from engine.routing.decision import Refusal, decide
 from engine.routing.webhook_route import Rejection, WebhookRouter
 
 log = logging.getLogger(__name__)
+
+ENGINE_ROUTE_TYPES = frozenset({"endpoint", "voicemail", "webhook"})
+"""DID route types the ARI engine handles (queue and IVR routes come later)."""
 T = TypeVar("T")
 
 
@@ -145,34 +149,21 @@ class Executor:
 
     async def _resolve(self, call: Call, effect: fx.ResolveRoute) -> CallEvent:
         found = await self._store.resolve(effect.tenant_slug, effect.did)
-        if found.tenant_id is None:
-            return RouteFailed(call.call_id, CALL_REJECTED, f"unknown tenant {effect.tenant_slug!r}")
-        if found.tenant_status not in ("active", "trial"):
-            return RouteFailed(
-                call.call_id, CALL_REJECTED, f"tenant is {found.tenant_status}", tenant_id=found.tenant_id
-            )
-        if self._counter.active_calls(effect.tenant_slug) > found.max_concurrent_calls:
-            return RouteFailed(
-                call.call_id,
-                NORMAL_CIRCUIT_CONGESTION,
-                f"tenant over max_concurrent_calls ({found.max_concurrent_calls})",
-                tenant_id=found.tenant_id,
-            )
-        route = found.route
-        if route is None:
-            return RouteFailed(
-                call.call_id, UNALLOCATED_NUMBER, f"no DID or extension {effect.did!r}", tenant_id=found.tenant_id
-            )
-        if route.route_type == "webhook" and self._webhooks is not None:
-            return await self._resolve_webhook(call, found, route, self._webhooks)
-        if route.route_type not in ("endpoint", "voicemail"):
-            return RouteFailed(
-                call.call_id,
-                TEMPORARY_FAILURE,
-                f"route type {route.route_type!r} is not handled by this engine version",
-                tenant_id=found.tenant_id,
-            )
-        return RouteResolved(call.call_id, route, found.tenant_id)
+        decision = decide(
+            found,
+            effect.tenant_slug,
+            effect.did,
+            usable_types=ENGINE_ROUTE_TYPES,
+            active_calls=self._counter.active_calls(effect.tenant_slug),
+        )
+        if isinstance(decision, Refusal):
+            return RouteFailed(call.call_id, decision.cause, decision.reason, tenant_id=found.tenant_id)
+        assert found.tenant_id is not None
+        if decision.route_type == "webhook":
+            if self._webhooks is None:
+                return RouteFailed(call.call_id, TEMPORARY_FAILURE, "no CRM webhook client", tenant_id=found.tenant_id)
+            return await self._resolve_webhook(call, found, decision, self._webhooks)
+        return RouteResolved(call.call_id, decision, found.tenant_id)
 
     async def _resolve_webhook(
         self, call: Call, found: TenantRoute, did_route: Route, webhooks: WebhookRouter
