@@ -4,7 +4,8 @@ Routes:
 - ``GET /health`` -> ``{"status": "ok"|"degraded", "checks": {...}}`` (200 when ok, 503 when degraded)
 - ``GET /`` -> an HTML status page (engine, ARI, calls, how to place a test call)
 - ``GET /metrics`` -> Prometheus text exposition of the process's metrics
-- ``/api/...`` (with ``pool`` and ``auth``) -> ``web.auth.http``; every API route passes the guard
+- ``/api/...`` (with ``pool`` and ``auth``) -> ``web.auth.http``, ``web.provisioning.http`` (extensions, DIDs),
+  ``web.openapi.http`` (``/api/openapi.json``, ``/api/docs``); every API route passes the guard
   (``web.auth.guard``) and every API error is JSON (``web.errors``)
 
 Middlewares, outermost first: errors (JSON errors, logged 500s) -> guard (authenticate, scope, authorise).
@@ -25,6 +26,8 @@ from web.auth import http as auth_http
 from web.auth.config import AuthConfig
 from web.errors import error_middleware
 from web.keys import AUTH_CONFIG, CLOCK, POOL, STATUS, TEMPLATES, Clock, StatusProvider
+from web.openapi import http as openapi_http
+from web.provisioning import http as provisioning_http
 
 __all__ = ["STATUS", "TEMPLATES", "StatusProvider", "make_app"]
 
@@ -62,6 +65,8 @@ def make_app(
         app[POOL] = pool
         app[AUTH_CONFIG] = auth
         auth_http.add_routes(app.router)
+        provisioning_http.add_routes(app.router)
+        openapi_http.add_routes(app.router)
     guard.check_routes(app)
     return app
 

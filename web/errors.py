@@ -11,7 +11,9 @@ Error tree (``error_id`` -> HTTP status)::
     ├── Forbidden                    403 ``forbidden`` (permission missing), ``tenant_forbidden``,
     │                                    ``role_forbidden``, ``user_required``
     ├── NotFound                     404 ``not_found``
-    └── Conflict                     409 ``user_exists``
+    └── Conflict                     409 ``user_exists``, ``extension_exists``, ``did_exists``,
+                                         ``limit_reached`` (a tenant limit; ``details.limit`` names it,
+                                         e.g. ``max_dids``)
     (aiohttp's own HTTP errors)      same status, ``error_id`` from :data:`HTTP_ERROR_IDS` (``not_found``,
                                      ``method_not_allowed``, ``payload_too_large`` ...)
     (anything else)                  500 ``internal``, logged with its traceback

@@ -9,7 +9,10 @@ Roles (``ara_schema.tables.tenancy.ROLES``):
 - ``tenant_admin``: everything inside its own tenant.
 - ``supervisor``: reads the tenant, listens to / whispers into / barges into calls, manages queues' agents.
 - ``agent``: its own profile, takes and places calls.
-- ``viewer``: read-only dashboards.
+- ``viewer``: read-only dashboards, the tenant's DIDs and extensions (with their registration).
+
+Telephony objects: ``extensions.read``/``dids.read`` for viewer, supervisor and up; ``extensions.write``/
+``dids.write`` for tenant_admin (and superadmin); agents neither.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class Permission(StrEnum):
     USERS_WRITE = "users.write"
     API_KEYS_READ = "api_keys.read"
     API_KEYS_WRITE = "api_keys.write"
+    EXTENSIONS_READ = "extensions.read"
+    EXTENSIONS_WRITE = "extensions.write"
     DIDS_READ = "dids.read"
     DIDS_WRITE = "dids.write"
     CALLS_READ = "calls.read"
@@ -48,11 +53,12 @@ class Permission(StrEnum):
 
 P = Permission
 
-_VIEWER = frozenset({P.PROFILE_READ, P.PROFILE_WRITE, P.CALLS_READ, P.QUEUES_READ, P.CDR_READ, P.DIDS_READ})
+_VIEWER = frozenset({P.PROFILE_READ, P.PROFILE_WRITE, P.CALLS_READ, P.QUEUES_READ, P.CDR_READ, P.DIDS_READ,
+                      P.EXTENSIONS_READ})
 _AGENT = frozenset({P.PROFILE_READ, P.PROFILE_WRITE, P.CALLS_READ, P.CALLS_PLACE, P.QUEUES_READ})
 _SUPERVISOR = _VIEWER | _AGENT | {P.USERS_READ, P.CALLS_LISTEN, P.CALLS_WHISPER, P.CALLS_BARGE, P.QUEUES_WRITE}
 _TENANT_ADMIN = _SUPERVISOR | {
-    P.USERS_WRITE, P.API_KEYS_READ, P.API_KEYS_WRITE, P.DIDS_WRITE, P.AUDIT_READ, P.TENANTS_READ,
+    P.USERS_WRITE, P.API_KEYS_READ, P.API_KEYS_WRITE, P.DIDS_WRITE, P.EXTENSIONS_WRITE, P.AUDIT_READ, P.TENANTS_READ,
 }
 _PLATFORM_ONLY = frozenset({P.TENANTS_WRITE, P.TENANTS_ANY})
 

@@ -112,6 +112,14 @@ class Api:
     async def given_logged_in(self, tenant: Tenant, *roles: str) -> Session:
         return await self.login(await self.given_user(tenant, *roles))
 
+    async def given_extension(self, tenant: Tenant, extension: str, password: str = "a sip secret 1234") -> str:
+        async with self.pool.acquire() as conn:
+            return await provisioning.create_extension(conn, tenant.slug, extension, password)
+
+    async def given_did(self, tenant: Tenant, number: str, target: str = "7001") -> int:
+        async with self.pool.acquire() as conn:
+            return await provisioning.create_did(conn, tenant.slug, number, "endpoint", target)
+
     async def given_api_key(self, admin: Session, role: str, name: str = "crm") -> dict[str, Any]:
         status, body = await self.request("POST", "/api/api-keys", headers=admin.headers,
                                           json={"name": name, "role": role})

@@ -24,6 +24,8 @@ from web.auth.guard import Guard, api_routes
 class Target:
     api_key_id: int
     refresh_token: str
+    extension: str = "7001"
+    did_number: str = "+15557000001"
 
 
 Example = Callable[[Target], tuple[str, Any]]
@@ -31,6 +33,11 @@ Example = Callable[[Target], tuple[str, Any]]
 
 def _unique() -> str:
     return secrets.token_hex(4)
+
+
+def unique_number() -> str:
+    """A fresh E.164 number (DID numbers are unique across tenants)."""
+    return "+1555" + str(secrets.randbelow(10**9)).zfill(9)
 
 
 EXAMPLES: dict[tuple[str, str], Example] = {
@@ -47,6 +54,18 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/users"): lambda t: ("/api/users", None),
     ("POST", "/api/users"): lambda t: ("/api/users", {"email": f"new{_unique()}@example.com",
                                                       "display_name": "New", "roles": ["viewer"]}),
+    ("GET", "/api/extensions"): lambda t: ("/api/extensions", None),
+    ("POST", "/api/extensions"): lambda t: ("/api/extensions", {"extension": str(secrets.randbelow(10**6) + 10**6),
+                                                                "password": "a sip secret of length"}),
+    ("GET", "/api/extensions/{extension}"): lambda t: (f"/api/extensions/{t.extension}", None),
+    ("DELETE", "/api/extensions/{extension}"): lambda t: (f"/api/extensions/{t.extension}", None),
+    ("GET", "/api/dids"): lambda t: ("/api/dids", None),
+    ("POST", "/api/dids"): lambda t: ("/api/dids", {"number": unique_number(), "route_type": "endpoint",
+                                                    "route_target": "7001"}),
+    ("DELETE", "/api/dids/{number}"): lambda t: (f"/api/dids/{t.did_number}", None),
+    ("GET", "/api/openapi.json"): lambda t: ("/api/openapi.json", None),
+    ("GET", "/api/docs"): lambda t: ("/api/docs", None),
+    ("GET", "/api/docs/docs.js"): lambda t: ("/api/docs/docs.js", None),
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.web.conftest import Api
-from tests.web.routes import EXAMPLES, GUARDED, PUBLIC, ROUTES, Target
+from tests.web.routes import EXAMPLES, GUARDED, PUBLIC, ROUTES, Target, unique_number
 from web.auth.guard import Guard
 from web.permissions import ROLE_PERMISSIONS
 
@@ -31,11 +31,14 @@ async def test_route_allowed_exactly_when_role_has_permission(
     tenant = await api.given_tenant()
     admin = await api.given_logged_in(tenant, "tenant_admin")
     target_key = await api.given_api_key(admin, "viewer", name="target")
+    await api.given_extension(tenant, "7001")
+    number = unique_number()
+    await api.given_did(tenant, number)
     if kind == "user":
         headers = (await api.given_logged_in(tenant, role)).headers
     else:
         headers = {"X-API-Key": (await api.given_api_key(admin, role))["key"]}
-    url, body = EXAMPLES[(method, path)](Target(target_key["id"], admin.refresh_token))
+    url, body = EXAMPLES[(method, path)](Target(target_key["id"], admin.refresh_token, "7001", number))
 
     status, answer = await api.request(method, url, headers=headers, json=body)
 

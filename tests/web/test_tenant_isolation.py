@@ -9,20 +9,26 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import Api, Tenant
-from tests.web.routes import EXAMPLES, GUARDED, TENANT_ROWS, Target
+from tests.web.routes import EXAMPLES, GUARDED, TENANT_ROWS, Target, unique_number
 from web.auth.guard import Guard
 
-TENANT_TABLES = ("users", "user_roles", "api_keys", "refresh_tokens", "audit_log")
+TENANT_TABLES = ("users", "user_roles", "api_keys", "refresh_tokens", "audit_log", "dids")
+PJSIP_TABLES = ("ps_endpoints", "ps_auths", "ps_aors", "ps_contacts")
+"""No ``tenant_id`` column: a tenant's PJSIP rows are those whose id starts with ``<slug>-``."""
 ACTORS = ("tenant_admin", "tenant_admin_api_key", "superadmin")
 
 
 async def _snapshot(api: Api, tenant: Tenant) -> dict[str, list[dict[str, Any]]]:
     async with api.pool.acquire() as conn:
-        return {
+        rows = {
             table: [dict(r) for r in await conn.fetch(f"SELECT * FROM {table} WHERE tenant_id = $1 ORDER BY 1, 2",
                                                       tenant.id)]
             for table in TENANT_TABLES
         }
+        for table in PJSIP_TABLES:
+            rows[table] = [dict(r) for r in await conn.fetch(f"SELECT * FROM {table} WHERE id LIKE $1 ORDER BY id",
+                                                             f"{tenant.slug}-%")]
+        return rows
 
 
 def _tenant_ids(answer: Any) -> set[int]:
@@ -37,7 +43,9 @@ def _tenant_ids(answer: Any) -> set[int]:
 def test_routes_touching_tenant_rows_are_declared() -> None:
     assert {(m, p) for m, p, _ in TENANT_ROWS} >= {
         ("GET", "/api/users"), ("POST", "/api/users"), ("GET", "/api/api-keys"), ("POST", "/api/api-keys"),
-        ("DELETE", "/api/api-keys/{id}"), ("POST", "/api/auth/password"),
+        ("DELETE", "/api/api-keys/{id}"), ("POST", "/api/auth/password"), ("GET", "/api/extensions"),
+        ("POST", "/api/extensions"), ("GET", "/api/extensions/{extension}"), ("DELETE", "/api/extensions/{extension}"),
+        ("GET", "/api/dids"), ("POST", "/api/dids"), ("DELETE", "/api/dids/{number}"),
     }
 
 
@@ -52,6 +60,9 @@ async def test_principal_of_tenant_a_never_reads_or_writes_tenant_b(
     b_admin = await api.given_logged_in(b, "tenant_admin")
     b_key = await api.given_api_key(b_admin, "viewer", name="b-marker-key")
     b_agent = await api.given_user(b, "agent", email=f"b-marker@{b.slug}.example")
+    await api.given_extension(b, "7001")
+    b_number = unique_number()
+    await api.given_did(b, b_number)
     a_admin = await api.given_logged_in(a, "tenant_admin")
     if actor == "tenant_admin_api_key":
         headers = {"X-API-Key": (await api.given_api_key(a_admin, "tenant_admin"))["key"]}
@@ -61,7 +72,7 @@ async def test_principal_of_tenant_a_never_reads_or_writes_tenant_b(
         headers = a_admin.headers
     before = await _snapshot(api, b)
 
-    url, body = EXAMPLES[(method, path)](Target(b_key["id"], b_admin.refresh_token))
+    url, body = EXAMPLES[(method, path)](Target(b_key["id"], b_admin.refresh_token, "7001", b_number))
     status, answer = await api.request(method, url, headers=headers, json=body)
 
     assert status < 500, answer
@@ -69,6 +80,8 @@ async def test_principal_of_tenant_a_never_reads_or_writes_tenant_b(
     assert _tenant_ids(answer) <= {a.id}
     text = str(answer)
     assert b_agent.email not in text and b_admin.user.email not in text and "b-marker" not in text
+    assert f"{b.slug}-" not in text
+    assert status == 404 or b_number not in text  # a 404 may echo the number the request named
 
 
 @pytest.mark.parametrize(("method", "path", "guard"), [pytest.param(*r, id=f"{r[0]} {r[1]}") for r in GUARDED])

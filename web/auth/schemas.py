@@ -151,6 +151,10 @@ class ApiKeyOut(_Out):
     revoked_at: datetime | None
 
 
+class ApiKeyList(_Out):
+    items: list[ApiKeyOut]
+
+
 class ApiKeyCreatedOut(ApiKeyOut):
     key: str
     """The key itself; shown in this response only."""
