@@ -12,17 +12,16 @@ started by :meth:`Engine.run` and stopped by :meth:`Engine.close` drains the eve
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import asyncpg
 
 from engine import metrics
 from engine.ari.client import AriClient
-from engine.ari.errors import AriUnavailable
 from engine.ari.events import AriEventStream
 from engine.ari.models import (
     Bridge,
@@ -33,6 +32,7 @@ from engine.ari.models import (
     Event,
     StasisStart,
 )
+from engine.ari.retry import retry_while_unavailable
 from engine.calls import recovery
 from engine.calls.events import CalleeReady, CallerArrived, DialStatusChanged, LegGone
 from engine.calls.executor import Executor
@@ -104,6 +104,7 @@ class Engine:
             on_disconnected=self._on_disconnected,
         )
         self._stasis_start_at: dict[str, float] = {}
+        self._event_counters: dict[str, Any] = {}
         self._finished_count = 0
         self._readopted_count = 0
         self._restored = False
@@ -160,7 +161,10 @@ class Engine:
     def _handle(self, event: Event) -> None:
         """Map one ARI event to its call's inbox. Never awaits: ordering is kept by the per-call inboxes."""
         started = self._clock.monotonic()
-        metrics.ARI_EVENTS.labels(event.type).inc()
+        counter = self._event_counters.get(event.type)
+        if counter is None:  # labels() takes a lock and builds a key: once per event type, not per event
+            counter = self._event_counters[event.type] = metrics.ARI_EVENTS.labels(event.type)
+        counter.inc()
         if log.isEnabledFor(logging.DEBUG):
             log.debug("ARI %s %s", event.type, event)
         if isinstance(event, StasisStart):
@@ -247,16 +251,12 @@ class Engine:
     async def _list_with_retry(self) -> tuple[list[Channel], list[Bridge]]:
         """``GET /channels`` and ``GET /bridges``, retried while ARI is unreachable (the events socket just
         connected, so REST normally answers at once)."""
-        delay = 0.05
-        deadline = self._clock.monotonic() + self.config.ari_retry_budget_s
-        while True:
-            try:
-                return await self.ari.channels_list(), await self.ari.bridges_list()
-            except AriUnavailable:
-                if self._clock.monotonic() + delay > deadline:
-                    raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
+        return await retry_while_unavailable(
+            lambda: self._list_now(), budget_s=self.config.ari_retry_budget_s
+        )
+
+    async def _list_now(self) -> tuple[list[Channel], list[Bridge]]:
+        return await self.ari.channels_list(), await self.ari.bridges_list()
 
     def _on_disconnected(self, reason: str) -> None:
         log.warning("ARI events connection lost: %s (calls in progress: %d)", reason, len(self.dispatcher))

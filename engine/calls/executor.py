@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 from engine.ari.errors import AriHttpError, AriUnavailable
+from engine.ari.retry import retry_while_unavailable
 from engine.calls import effects as fx
 from engine.calls.events import CallEvent, DialStatusChanged, EffectFailed, RouteFailed, RouteResolved
 from engine.calls.state import Call, Route
@@ -232,15 +233,5 @@ class Executor:
             await asyncio.wait(set(self._finishing), timeout=timeout_s)
 
     async def _retry(self, op: Callable[[], Awaitable[T]]) -> T:
-        """Run ``op``, retrying on ``AriUnavailable`` with capped backoff within the retry budget."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._retry_budget_s
-        delay = 0.05
-        while True:
-            try:
-                return await op()
-            except AriUnavailable:
-                if loop.time() + delay > deadline:
-                    raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
+        """Run ``op``, retrying while ARI is unreachable, within the executor's retry budget."""
+        return await retry_while_unavailable(op, budget_s=self._retry_budget_s)
